@@ -1,0 +1,45 @@
+# formaudit — `make run` and `make test` are all a fresh Debian machine with Python 3.11 needs.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+OUT    := out
+
+.PHONY: run test bench fixtures lint install clean help
+
+help:
+	@echo "make run       install into .venv, then convert fixtures/pdfs into $(OUT)/ (DuckDB, Parquet, JSON, report)"
+	@echo "make test      the whole test suite"
+	@echo "make bench     speed and memory figures"
+	@echo "make fixtures  regenerate the fixture PDFs and their truth files (needs CJK fonts, LibreOffice)"
+	@echo "make lint      ruff"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "formaudit needs Python 3.11 or newer"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "python3 -m venv failed: installing Debian's python3-venv"; \
+	  rm -rf $(VENV); apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/formaudit extract fixtures/pdfs --out $(OUT)/json
+	@echo "records: $(OUT)/json/   findings: $(VENV)/bin/formaudit validate $(OUT)/json/*.json"
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) bench/bench.py
+
+fixtures: $(STAMP)
+	$(PY) fixtures/make_fixtures.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests fixtures bench
+
+clean:
+	rm -rf $(OUT) .pytest_cache

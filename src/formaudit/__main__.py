@@ -1,0 +1,5 @@
+import sys
+
+from formaudit.cli import main
+
+sys.exit(main())

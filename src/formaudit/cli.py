@@ -1,0 +1,277 @@
+"""formaudit command line: a thin layer over the pipeline, exports and validator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from formaudit import __version__
+
+UNUSABLE = {"NOT_A_PDF", "ENCRYPTED_PDF", "TRUNCATED_PDF", "TOO_LARGE", "UNREADABLE_FILE", "EXTRACTION_FAILED", "TIMEOUT",
+            "MEMORY_LIMIT", "WORKER_CRASHED"}
+
+EPILOG = """\
+examples:
+  formaudit extract reports/ --out out/json       one JSON record per PDF (folders searched recursively)
+  formaudit audit form.pdf                        findings as a table; exit 1 if any error finding
+  formaudit validate out/json/*.json              re-audit records without their PDFs
+  formaudit batch archive/ --db results.duckdb    a whole archive into DuckDB (resumable, parallel)
+  formaudit debug form.pdf --out debug/           draw the detected grid and sections on each page
+
+exit status: 0 no error finding, 1 error findings, 2 an input could not be used.
+"""
+
+
+def find_pdfs(paths: Iterable[str]) -> list[tuple[Path, Path | None]]:
+    """(pdf, the folder it was found under) for each argument; folders are searched recursively."""
+    out: list[tuple[Path, Path | None]] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() == ".pdf")
+            out.extend((q, p) for q in found)
+        else:
+            out.append((p, None))
+    return out
+
+
+def output_path(out_dir: Path, pdf: Path, root: Path | None, taken: set[Path]) -> Path:
+    """DIR/<stem>.json, keeping sub-folders of a searched folder so that equal names do not collide."""
+    rel = pdf.relative_to(root).parent if root is not None else Path()
+    target = out_dir / rel / f"{pdf.stem}.json"
+    n = 2
+    while target in taken:
+        target = out_dir / rel / f"{pdf.stem}-{n}.json"
+        n += 1
+    taken.add(target)
+    return target
+
+
+def _options(args):
+    from formaudit.pipeline import Options
+
+    return Options(grid=args.grid)
+
+
+def cmd_extract(args) -> int:
+    from formaudit.export.json_record import record_json, write_atomic
+    from formaudit.pipeline import extract
+
+    pdfs = find_pdfs(args.paths)
+    if not pdfs:
+        print("formaudit: no PDF found under the given paths", file=sys.stderr)
+        return 2
+    taken: set[Path] = set()
+    status = 0
+    for pdf, root in pdfs:
+        record = extract(pdf, display_path=str(pdf), options=_options(args))
+        target = output_path(Path(args.out), pdf, root, taken)
+        write_atomic(target, record_json(record))
+        status = max(status, exit_status([record]))
+        if not args.quiet:
+            print(summary_line(pdf, record, target), file=sys.stderr)
+    return status
+
+
+def summary_line(pdf: Path, record, target: Path | None = None) -> str:
+    errors = sum(1 for f in record.forms for x in f.findings if x.severity == "error")
+    warnings = sum(1 for f in record.forms for x in f.findings if x.severity == "warning")
+    parts = [f"{pdf}: {len(record.forms)} form(s), {errors} error(s), {warnings} warning(s)"]
+    if record.errors:
+        parts.append("; ".join(f"{e.code}: {e.message}" for e in record.errors[:3]))
+    if target is not None:
+        parts.append(f"-> {target}")
+    return "  ".join(parts)
+
+
+def exit_status(records) -> int:
+    if any(e.code in UNUSABLE for r in records for e in r.errors):
+        return 2
+    if any(x.severity == "error" for r in records for f in r.forms for x in f.findings):
+        return 1
+    return 0
+
+
+def findings_rows(records) -> list[dict]:
+    rows = []
+    for record in records:
+        for i, form in enumerate(record.forms):
+            name = form.project_name or form.unit_name or form.title
+            for x in form.findings:
+                rows.append({"file": record.source.path, "form": i, "name": name, "year": form.year, "code": x.code,
+                             "severity": x.severity, "where": x.path, "printed": x.found, "recomputed": x.expected,
+                             "message": x.message, "uncertain": bool(getattr(x, "uncertain", False))})
+        for e in record.errors:
+            rows.append({"file": record.source.path, "form": None, "name": None, "year": None, "code": e.code,
+                         "severity": "document", "where": f"page {e.page}" if e.page else "", "printed": None,
+                         "recomputed": None, "message": e.message, "uncertain": False})
+    return rows
+
+
+def print_findings(records, fmt: str) -> None:
+    rows = findings_rows(records)
+    if fmt == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(soft_wrap=False)
+    table = Table(title=f"{len(rows)} finding(s) in {len(records)} file(s)", show_lines=False)
+    for col in ("file", "form", "code", "where", "printed", "recomputed", "message"):
+        table.add_column(col, overflow="fold")
+    style = {"error": "red", "warning": "yellow", "document": "magenta"}
+    for r in rows:
+        # Text() never interprets markup: strings from a PDF are untrusted
+        cells = [Text(str(v) if v is not None else "") for v in
+                 (Path(r["file"]).name, f"{r['form']}" if r["form"] is not None else "", r["code"], r["where"],
+                  r["printed"], r["recomputed"], r["message"] + (" (uncertain: OCR)" if r["uncertain"] else ""))]
+        cells[2].stylize(style.get(r["severity"], ""))
+        table.add_row(*cells)
+    console.print(table)
+
+
+def cmd_audit(args) -> int:
+    from formaudit.pipeline import extract
+
+    pdfs = find_pdfs(args.paths)
+    if not pdfs:
+        print("formaudit: no PDF found under the given paths", file=sys.stderr)
+        return 2
+    records = []
+    for pdf, _ in pdfs:
+        records.append(extract(pdf, display_path=str(pdf), options=_options(args)))
+    print_findings(records, args.format)
+    return exit_status(records)
+
+
+def cmd_validate(args) -> int:
+    from pydantic import ValidationError
+
+    from formaudit.export.json_record import load_record, record_json, write_atomic
+    from formaudit.validate.rules import audit
+
+    records, status = [], 0
+    for raw in args.records:
+        path = Path(raw)
+        try:
+            record = load_record(path)
+        except (OSError, ValueError, ValidationError) as exc:
+            print(f"formaudit: {path}: not a readable form record: {str(exc).splitlines()[0]}", file=sys.stderr)
+            status = 2
+            continue
+        for form in record.forms:
+            form.findings = audit(form)
+        records.append(record)
+        if args.write:
+            write_atomic(path, record_json(record))
+    print_findings(records, args.format)
+    return max(status, exit_status(records))
+
+
+def cmd_debug(args) -> int:
+    from formaudit.debug import draw_debug
+
+    written = draw_debug(Path(args.pdf), Path(args.out), options=_options(args), dpi=args.dpi)
+    for p in written:
+        print(p)
+    return 0
+
+
+def cmd_batch(args) -> int:
+    from formaudit.batch import run_batch_cli
+
+    return run_batch_cli(args)
+
+
+def cmd_stats(args) -> int:
+    from formaudit.export.duckdb_store import print_stats
+
+    return print_stats(Path(args.db))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="formaudit",
+        description="Digitize Chinese budget-performance self-evaluation forms (绩效自评表) from PDFs and audit their arithmetic.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--version", action="version", version=f"formaudit {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def grid_option(p):
+        p.add_argument("--grid", choices=("pdfplumber", "camelot"), default="pdfplumber",
+                       help="which detector supplies the table cells (default: pdfplumber; camelot's lattice parser as a second opinion)")
+
+    p = sub.add_parser("extract", help="write one JSON record per PDF", description="Extract every form of each PDF into "
+                       "DIR/<pdf stem>.json (sub-folders of a searched folder are kept). One line per file on stderr.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders (searched recursively)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the JSON records")
+    p.add_argument("-q", "--quiet", action="store_true", help="no line per file")
+    grid_option(p)
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("audit", help="print the findings of PDFs", description="Extract and audit; print a table of "
+                       "findings. Exit 0 when no error finding, 1 when any, 2 when an input cannot be used.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    grid_option(p)
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("validate", help="re-audit JSON records without their PDFs",
+                       description="Recompute the findings of records (hand-edited ones too) and print them.")
+    p.add_argument("records", nargs="+", metavar="RECORD.json")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--write", action="store_true", help="write the recomputed findings back into each record")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("debug", help="draw the detected grid and sections on each page image",
+                       description="Render each page that holds a form, outline every detected cell, colour the "
+                       "sections and mark each value read; also write the intermediate data as JSON.")
+    p.add_argument("pdf", metavar="PDF")
+    p.add_argument("--out", default="debug", metavar="DIR", help="folder for the PNG and JSON files (default: debug)")
+    p.add_argument("--dpi", type=int, default=110)
+    grid_option(p)
+    p.set_defaults(func=cmd_debug)
+
+    p = sub.add_parser("batch", help="convert an archive into DuckDB/Parquet/JSON (resumable, parallel)",
+                       description="Process every PDF under PATH into an embedded DuckDB database. Each PDF is keyed "
+                       "by its sha256: a run stopped at any point and started again does only what is missing.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--db", default="results.duckdb", help="DuckDB file (default: results.duckdb)")
+    p.add_argument("--json", metavar="DIR", help="also write each record as DIR/<pdf stem>.json")
+    p.add_argument("--parquet", metavar="DIR", help="also write the tables as a Parquet dataset in DIR")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: the machine's cores)")
+    p.add_argument("--timeout", type=float, default=300, help="seconds allowed per PDF (default: 300)")
+    p.add_argument("--memory-mb", type=int, default=2048, help="memory cap per worker in MB (default: 2048)")
+    p.add_argument("--max-mb", type=int, default=512, help="larger files are recorded as TOO_LARGE (default: 512)")
+    p.add_argument("--force", action="store_true", help="process every file again, even those already done")
+    p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed scheduler (tcp://host:8786); needs --parquet")
+    p.add_argument("--report", metavar="HTML", help="also write the HTML audit report")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    grid_option(p)
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("stats", help="summarise a batch database", description="Forms, findings by code and severity, "
+                       "and the units and years with most errors.")
+    p.add_argument("db", metavar="DB")
+    p.set_defaults(func=cmd_stats)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("formaudit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

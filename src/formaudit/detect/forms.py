@@ -1,0 +1,75 @@
+"""Pages -> forms: find each form's title, and stitch its table across page breaks.
+
+A form starts at a title line naming a form type (部门整体支出绩效自评表, 项目支出绩效自评表)
+and owns the grids below it. While its table has not reached the 总分 row, the first
+grid of the next page continues it; that grid's first row may be the lower half of a
+row cut by the break, which the sectionizer joins back.
+"""
+
+from __future__ import annotations
+
+from formaudit.models import FormBlock, PageContent, Row, TextLine
+from formaudit.normalize.labels import label_key, vocabulary
+
+
+def _is_total_row(row: Row) -> bool:
+    return any(label_key(c.text) in vocabulary().total for c in row.cells)
+
+
+def _has_indicator_header(row: Row) -> bool:
+    keys = {vocabulary().indicator_columns.get(label_key(c.text)) for c in row.cells}
+    return "level1" in keys and ("level2" in keys or "name" in keys)
+
+
+def _closed(rows: list[Row]) -> bool:
+    """The table reached its 总分 row (after the indicator header)."""
+    seen_header = False
+    for row in rows:
+        seen_header = seen_header or _has_indicator_header(row)
+        if seen_header and _is_total_row(row):
+            return True
+    return False
+
+
+def _titles(page: PageContent) -> list[tuple[TextLine, str]]:
+    out = []
+    for line in page.lines:
+        kind = vocabulary().form_type_of(line.text)
+        if kind:
+            out.append((line, kind))
+    return out
+
+
+def find_forms(pages: list[PageContent]) -> list[FormBlock]:
+    """Group the grids of consecutive pages into forms, in page order."""
+    forms: list[FormBlock] = []
+    open_form: FormBlock | None = None
+    for page in pages:
+        titles = _titles(page)
+        grids = list(page.grids)
+        # grids above the first title on this page continue the open form from the previous page
+        first_title_top = titles[0][0].bbox[1] if titles else float("inf")
+        continuing = [g for g in grids if g.bbox[1] < first_title_top]
+        if open_form is not None and continuing and open_form.pages[-1] == page.number - 1:
+            for i, grid in enumerate(continuing):
+                rows = grid.rows()
+                if i == 0 and open_form.rows:  # a title alone at a page's foot has nothing to cut
+                    rows[0].first_on_continuation_page = True
+                    for cell in grid.cells:
+                        if cell.row == 0:
+                            cell.continues_from_previous_page = True
+                open_form.rows.extend(rows)
+            open_form.pages.append(page.number)
+            if _closed(open_form.rows):
+                open_form = None
+        elif open_form is not None and not titles:
+            open_form = None
+        for t, (title, kind) in enumerate(titles):
+            next_top = titles[t + 1][0].bbox[1] if t + 1 < len(titles) else float("inf")
+            own = [g for g in grids if title.bbox[1] < g.bbox[1] < next_top]
+            header_lines = [ln for ln in page.lines if title.bbox[1] < ln.bbox[1] < min([g.bbox[1] for g in own] + [next_top])]
+            rows = [row for g in own for row in g.rows()]
+            form = FormBlock(kind, title, header_lines, rows, [page.number])
+            forms.append(form)
+            open_form = None if _closed(rows) else form
+    return [f for f in forms if f.rows]

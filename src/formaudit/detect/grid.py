@@ -1,0 +1,118 @@
+"""Ruled tables -> grids of cells with spans, and the text lines outside them.
+
+pdfplumber finds the cells (edges -> intersections -> cells); this module puts them on
+a grid of column/row boundaries, so a merged cell becomes one cell with a row/column
+span, and assigns each character to the cell that holds its centre.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+
+from pdfplumber.page import Page
+from pdfplumber.utils import cluster_objects, extract_text
+
+from formaudit.models import BBox, Grid, GridCell, PageContent, TextLine
+from formaudit.normalize.text import is_unreadable
+
+TABLE_SETTINGS = {
+    "vertical_strategy": "lines",
+    "horizontal_strategy": "lines",
+    "snap_tolerance": 3,
+    "join_tolerance": 3,
+    "intersection_tolerance": 3,
+    "edge_min_length": 3,
+}
+MIN_CELLS = 4  # fewer cells than this is a box or a frame, not a table
+BOUNDARY_TOLERANCE = 2.0
+
+
+def cluster_positions(values: Iterable[float], tolerance: float = BOUNDARY_TOLERANCE) -> list[float]:
+    """Merge positions closer than tolerance (rules drawn twice, rounding) into one boundary each."""
+    ordered = sorted(values)
+    groups: list[list[float]] = []
+    for v in ordered:
+        if groups and v - groups[-1][-1] <= tolerance:
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    return [sum(g) / len(g) for g in groups]
+
+
+def _index(boundaries: Sequence[float], value: float) -> int:
+    """The boundary nearest to value."""
+    return min(range(len(boundaries)), key=lambda i: abs(boundaries[i] - value))
+
+
+def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], source: str = "pdfplumber") -> Grid | None:
+    """Cells (bounding boxes, merged ones included) -> a Grid with spans and text."""
+    if len(boxes) < MIN_CELLS:
+        return None
+    xs = cluster_positions([b[0] for b in boxes] + [b[2] for b in boxes])
+    ys = cluster_positions([b[1] for b in boxes] + [b[3] for b in boxes])
+    cells: list[GridCell] = []
+    slot: dict[tuple[int, int], GridCell] = {}
+    for box in sorted(boxes, key=lambda b: (round(b[1]), round(b[0]))):
+        c0, c1 = _index(xs, box[0]), _index(xs, box[2])
+        r0, r1 = _index(ys, box[1]), _index(ys, box[3])
+        if c1 <= c0 or r1 <= r0:
+            continue
+        cell = GridCell(page, r0, c0, r1 - r0, c1 - c0, tuple(round(v, 2) for v in box), "")
+        cells.append(cell)
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                slot.setdefault((r, c), cell)
+    chars_by_cell: dict[int, list[dict]] = {}
+    for ch in chars:
+        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+        r, c = bisect_right(ys, cy) - 1, bisect_right(xs, cx) - 1
+        cell = slot.get((r, c))
+        if cell is not None:
+            chars_by_cell.setdefault(id(cell), []).append(ch)
+    for cell in cells:
+        cell.text = cell_text(chars_by_cell.get(id(cell), []))
+    bbox = (xs[0], ys[0], xs[-1], ys[-1])
+    return Grid(page, bbox, xs, ys, cells, source)
+
+
+def cell_text(chars: Sequence[dict]) -> str:
+    """A cell's characters as lines (top to bottom), joined by newlines."""
+    if not chars:
+        return ""
+    return extract_text(list(chars), x_tolerance=1.5, y_tolerance=3).strip()
+
+
+def text_lines(page: int, chars: Sequence[dict]) -> list[TextLine]:
+    """Characters outside tables -> lines of text, top to bottom."""
+    lines = []
+    for group in cluster_objects(list(chars), "top", 3):
+        group = sorted(group, key=lambda ch: ch["x0"])
+        text = extract_text(group, x_tolerance=1.5).strip()
+        if text:
+            bbox = (min(c["x0"] for c in group), min(c["top"] for c in group),
+                    max(c["x1"] for c in group), max(c["bottom"] for c in group))
+            lines.append(TextLine(page, tuple(round(v, 2) for v in bbox), text))
+    return sorted(lines, key=lambda ln: ln.bbox[1])
+
+
+def _inside(ch: dict, bbox: BBox, pad: float = 1.0) -> bool:
+    cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+    return bbox[0] - pad <= cx <= bbox[2] + pad and bbox[1] - pad <= cy <= bbox[3] + pad
+
+
+def read_page(page: Page, *, cell_boxes: list[Sequence[BBox]] | None = None, source: str = "pdfplumber") -> PageContent:
+    """One text-layer page -> its grids and the text around them.
+
+    cell_boxes lets another detector (camelot) supply the cell geometry; the text is
+    always assigned here, from pdfplumber's characters.
+    """
+    chars = [ch for ch in page.chars if ch.get("text", "").strip()]
+    if cell_boxes is None:
+        cell_boxes = [t.cells for t in page.find_tables(TABLE_SETTINGS)]
+    grids = [g for boxes in cell_boxes if (g := grid_from_cells(page.page_number, boxes, chars, source))]
+    grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
+    outside = [ch for ch in chars if not any(_inside(ch, g.bbox) for g in grids)]
+    unreadable = sum(1 for ch in chars if is_unreadable(ch["text"]))
+    return PageContent(page.page_number, float(page.width), float(page.height), grids, text_lines(page.page_number, outside),
+                       unreadable_chars=unreadable)

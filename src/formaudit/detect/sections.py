@@ -1,0 +1,201 @@
+"""A form's stitched rows -> its sections: meta, funding grid, goals, indicator rows, total.
+
+Header rows are recognised by the label vocabulary; every later row's values are the
+cells under each header cell (by horizontal overlap), so merged cells, reordered or
+added columns and slightly different column edges on a continuation page all work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from formaudit.models import FormBlock, GridCell, Row
+from formaudit.normalize.labels import label_key, vocabulary
+
+NUMBER_FIELDS = ("initial_budget", "budget", "executed", "transfer", "weight", "rate", "score")
+LABEL_FIELDS = ("level1", "level2", "name")
+
+
+@dataclass
+class FundingLine:
+    source: str
+    label: GridCell
+    values: dict[str, GridCell | None]
+
+
+@dataclass
+class IndicatorLine:
+    # field -> the cells its text is read from; more than one when a page break cut the row
+    values: dict[str, list[GridCell]]
+
+    def text(self, name: str) -> str:
+        return "".join(c.text for c in self.values.get(name, []))
+
+
+@dataclass
+class FormSections:
+    meta: dict[str, GridCell] = field(default_factory=dict)
+    funding_header: dict[str, GridCell] = field(default_factory=dict)
+    funding_context: list[str] = field(default_factory=list)  # section label and header texts (万元/元)
+    funding: list[FundingLine] = field(default_factory=list)
+    goals_header: dict[str, GridCell] = field(default_factory=dict)
+    goals: dict[str, list[GridCell]] = field(default_factory=dict)
+    indicator_header: dict[str, GridCell] = field(default_factory=dict)
+    indicators: list[IndicatorLine] = field(default_factory=list)
+    total: dict[str, GridCell | None] = field(default_factory=dict)
+
+
+def overlap(a: GridCell, b: GridCell) -> float:
+    return min(a.x1, b.x1) - max(a.x0, b.x0)
+
+
+def cell_under(row: Row, header: GridCell) -> GridCell | None:
+    """The cell of row that stands under a header cell: the largest horizontal overlap, at least half."""
+    best, best_overlap = None, 0.0
+    for cell in row.cells:
+        ov = overlap(cell, header)
+        if ov > best_overlap:
+            best, best_overlap = cell, ov
+    if best is None or best_overlap < 0.5 * min(header.x1 - header.x0, best.x1 - best.x0):
+        return None
+    return best
+
+
+def header_map(row: Row, columns: dict[str, str]) -> dict[str, GridCell]:
+    """Header cells of a row by the field their label names; a section label spanning rows yields to a column header."""
+    found: dict[str, GridCell] = {}
+    for cell in sorted(row.cells, key=lambda c: (c.rowspan, c.col)):
+        name = columns.get(label_key(cell.text))
+        if name and name not in found:
+            found[name] = cell
+    return found
+
+
+def indicator_header(row: Row) -> dict[str, GridCell] | None:
+    found = header_map(row, vocabulary().indicator_columns)
+    if "level1" in found and ("level2" in found or "name" in found):
+        return found
+    return None
+
+
+def funding_header(row: Row) -> dict[str, GridCell] | None:
+    found = header_map(row, vocabulary().funding_columns)
+    numeric = [f for f in found if f in NUMBER_FIELDS]
+    if len(numeric) >= 3 and ("budget" in found or "executed" in found):
+        return found
+    return None
+
+
+def goals_header(row: Row) -> dict[str, GridCell] | None:
+    found = header_map(row, vocabulary().goals)
+    return found if found else None
+
+
+def funding_line(row: Row, header: dict[str, GridCell]) -> FundingLine | None:
+    sources = vocabulary().funding_sources
+    for cell in row.cells:
+        source = sources.get(label_key(cell.text))
+        if source:
+            values = {f: cell_under(row, h) for f, h in header.items() if f in NUMBER_FIELDS}
+            return FundingLine(source, cell, values)
+    return None
+
+
+def take_meta(sections: FormSections, row: Row) -> bool:
+    """Label cells of the meta vocabulary, each with the value in the next cell to its right."""
+    vocab = vocabulary()
+    took = False
+    cells = sorted(row.cells, key=lambda c: c.x0)
+    for i, cell in enumerate(cells):
+        key = label_key(cell.text)
+        name = vocab.meta.get(key)
+        if not name:
+            continue
+        value = next((c for c in cells[i + 1:] if c.x0 >= cell.x1 - 1 and label_key(c.text) not in vocab.meta), None)
+        if value is None:
+            continue
+        took = True
+        if name == "unit_name" and "unit_name" in sections.meta:
+            held = vocab.meta_priority.get(label_key(sections.meta["unit_name_label"].text), 99)
+            if vocab.meta_priority.get(key, 99) >= held:
+                continue
+        sections.meta[name] = value
+        sections.meta[f"{name}_label"] = cell
+    return took
+
+
+def _is_cut_piece(line: IndicatorLine) -> bool:
+    """The lower half of a row cut by a page break: no labels of its own and no numbers."""
+    blank = all(not line.text(f) for f in LABEL_FIELDS if f in line.values)
+    no_numbers = all(not line.text(f) for f in ("weight", "score") if f in line.values)
+    return blank and no_numbers
+
+
+def add_indicator(sections: FormSections, row: Row) -> None:
+    values = {f: ([c] if (c := cell_under(row, h)) else []) for f, h in sections.indicator_header.items()}
+    line = IndicatorLine(values)
+    previous = sections.indicators[-1] if sections.indicators else None
+    if previous is not None and row.first_on_continuation_page and _is_cut_piece(line):
+        for name, cells in values.items():
+            for cell in cells:
+                if cell.text and all(cell is not c for c in previous.values.setdefault(name, [])):
+                    previous.values[name].append(cell)
+        return
+    if previous is not None:
+        for name in LABEL_FIELDS:
+            cells = values.get(name, [])
+            # a merged label cut by a page break is printed on its first page only
+            if cells and not cells[0].text and cells[0].continues_from_previous_page:
+                values[name] = previous.values.get(name, [])
+        if not line.text("level1"):
+            values["level1"] = previous.values.get("level1", [])
+    sections.indicators.append(line)
+
+
+def is_total_row(row: Row) -> GridCell | None:
+    return next((c for c in row.cells if label_key(c.text) in vocabulary().total), None)
+
+
+def split_sections(block: FormBlock) -> FormSections:
+    s = FormSections()
+    mode = None
+    for row in block.rows:
+        header = indicator_header(row)
+        if header:
+            if mode == "indicators" and header.keys() == s.indicator_header.keys():
+                continue  # the header repeated at the top of a continuation page
+            s.indicator_header, mode = header, "indicators"
+            continue
+        if mode == "indicators":
+            label = is_total_row(row)
+            if label is not None:
+                s.total = {f: cell_under(row, s.indicator_header[f]) for f in ("weight", "score") if f in s.indicator_header}
+                s.total["label"] = label
+                break
+            add_indicator(s, row)
+            continue
+        header = funding_header(row)
+        if header:
+            s.funding_header, mode = header, "funding"
+            s.funding_context += [c.text for c in row.cells]
+            continue
+        header = goals_header(row)
+        if header and mode != "goals":
+            s.goals_header, mode = header, "goals"
+            continue
+        if take_meta(s, row):
+            mode = None if mode == "goals" else mode
+            continue
+        if mode == "funding":
+            line = funding_line(row, s.funding_header)
+            if line:
+                s.funding.append(line)
+                s.funding_context += [c.text for c in row.cells if c.rowspan > 1]
+                continue
+        if mode == "goals":
+            for name, head in s.goals_header.items():
+                cell = cell_under(row, head)
+                held = s.goals.setdefault(name, [])
+                if cell is not None and cell.text and all(cell is not c for c in held):
+                    held.append(cell)
+    return s

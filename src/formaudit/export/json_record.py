@@ -1,0 +1,47 @@
+"""Records as JSON: deterministic bytes (same PDF, same JSON), numbers as a reader expects."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from formaudit.record import Record
+
+
+def plain(value: Any) -> Any:
+    """1763.0 -> 1763; nested containers walked."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else round(value, 10)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def record_dict(record: Record) -> dict:
+    return plain(record.model_dump(mode="json"))
+
+
+def record_json(record: Record) -> str:
+    return json.dumps(record_dict(record), ensure_ascii=False, indent=2) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside the target, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_record(path: Path) -> Record:
+    return Record.model_validate(json.loads(path.read_text(encoding="utf-8")))

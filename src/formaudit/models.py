@@ -1,0 +1,96 @@
+"""Plain value objects that flow between stages: pages -> cells -> rows -> forms.
+
+Every intermediate is kept inspectable (`formaudit debug` draws them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BBox = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points, origin top-left
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A line of text outside any table (titles, 单位：元, page headers)."""
+
+    page: int
+    bbox: BBox
+    text: str
+
+
+@dataclass(eq=False)
+class GridCell:
+    """One cell of a ruled table; a merged cell spans several grid rows/columns."""
+
+    page: int
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    bbox: BBox
+    text: str
+    confidence: float = 1.0
+    continues_from_previous_page: bool = False  # the lower part of a cell cut by a page break
+
+    @property
+    def x0(self) -> float:
+        return self.bbox[0]
+
+    @property
+    def x1(self) -> float:
+        return self.bbox[2]
+
+
+@dataclass
+class Grid:
+    """One table on one page, as cells on a grid of column and row boundaries."""
+
+    page: int
+    bbox: BBox
+    xs: list[float]
+    ys: list[float]
+    cells: list[GridCell]
+    source: str = "pdfplumber"  # which detector found it
+
+    def rows(self) -> list[Row]:
+        """Each grid row with the cells covering it, left to right (merged cells appear in every row they span)."""
+        out = []
+        for r in range(len(self.ys) - 1):
+            covering = sorted((c for c in self.cells if c.row <= r < c.row + c.rowspan), key=lambda c: c.col)
+            out.append(Row(self.page, r, covering, self.ys[r], self.ys[r + 1]))
+        return out
+
+
+@dataclass
+class Row:
+    page: int
+    index: int  # row index in its grid
+    cells: list[GridCell]
+    top: float
+    bottom: float
+    first_on_continuation_page: bool = False
+
+
+@dataclass
+class PageContent:
+    """What the detectors found on one page."""
+
+    number: int  # 1-based
+    width: float
+    height: float
+    grids: list[Grid] = field(default_factory=list)
+    lines: list[TextLine] = field(default_factory=list)  # text outside the grids
+    kind: str = "text"  # text | scan
+    unreadable_chars: int = 0
+
+
+@dataclass
+class FormBlock:
+    """The pages, title lines and table rows that make up one form, stitched across page breaks."""
+
+    form_type: str
+    title: TextLine
+    header_lines: list[TextLine]  # lines between the title and the table (year, 单位：元)
+    rows: list[Row]
+    pages: list[int]

@@ -1,0 +1,216 @@
+"""Sections -> the form record: labels to codes, printed numbers to values, provenance for each value."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from formaudit.detect.sections import FormSections, IndicatorLine
+from formaudit.models import FormBlock, GridCell
+from formaudit.normalize.labels import label_key, vocabulary, weight_in_label
+from formaudit.normalize.numbers import parse_number
+from formaudit.normalize.text import clean_text, is_unreadable
+from formaudit.record import CellRef, DocumentError, Form, FundingRow, Goals, Indicator, Total
+
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+LEVEL1_OF_LEVEL2 = {
+    "quantity": "output", "quality": "output", "timeliness": "output", "cost": "output",
+    "economic": "benefit", "social": "benefit", "ecological": "benefit", "sustainability": "benefit",
+    "satisfaction": "satisfaction", "economic_cost": "cost", "social_cost": "cost", "ecological_cost": "cost",
+}
+
+
+@dataclass
+class FormBuilder:
+    """Collects values and their provenance for one form."""
+
+    block: FormBlock
+    sections: FormSections
+    cells: dict[str, CellRef] = field(default_factory=dict)
+    errors: list[DocumentError] = field(default_factory=list)
+
+    def note(self, path: str, cell: GridCell | None, text: str | None = None, **extra) -> None:
+        if cell is None:
+            return
+        self.cells[path] = CellRef(page=cell.page, bbox=list(cell.bbox), text=cell.text if text is None else text,
+                                   confidence=round(cell.confidence, 4), **extra)
+
+    def number(self, path: str, cell: GridCell | None, *, percent_header: bool = False) -> float | int | None:
+        if cell is None:
+            return None
+        parsed = parse_number(cell.text, percent_header=percent_header)
+        if not parsed.empty:  # a value, or text that should have been one (the validator flags it)
+            self.note(path, cell, **({"percent": True} if percent_header and parsed.value is not None else {}))
+        return parsed.value
+
+    def text(self, path: str, cells: list[GridCell]) -> str | None:
+        raw = "".join(c.text for c in cells)
+        if is_unreadable(raw):
+            page = cells[0].page if cells else None
+            self.errors.append(DocumentError(code="UNREADABLE_TEXT", page=page,
+                                             message=f"{path}: the font has no Unicode map, text not guessed: {raw[:40]!r}"))
+            if cells:
+                self.note(path, cells[0], raw)
+            return None
+        value = clean_text(raw)
+        if value is not None and cells:
+            self.note(path, cells[0], raw)
+        return value
+
+    # ------------------------------------------------------------------ parts
+    def year(self) -> int | None:
+        for line in [self.block.title, *self.block.header_lines]:
+            m = _YEAR.search(unicodedata.normalize("NFKC", line.text))
+            if m:
+                return int(m.group(1))
+        return None
+
+    def money_unit(self) -> str | None:
+        context = self.sections.funding_context + [ln.text for ln in self.block.header_lines]
+        for text in context:
+            t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))  # a narrow cell wraps "万\n元"
+            if "万元" in t:
+                return "万元"
+            if re.search(r"(单位[:：]?元|\(元\))", t):
+                return "元"
+        return None
+
+    def meta_text(self, name: str) -> str | None:
+        cell = self.sections.meta.get(name)
+        return self.text(f"/{name}", [cell]) if cell else None
+
+    def funding(self) -> list[FundingRow]:
+        header = self.sections.funding_header
+        rate_head = header.get("rate")
+        percent_header = bool(rate_head and "%" in unicodedata.normalize("NFKC", rate_head.text))
+        rows = []
+        for i, line in enumerate(self.sections.funding):
+            base = f"/funding/{i}"
+            values = {f: self.number(f"{base}/{f}", line.values.get(f), percent_header=(f == "rate" and percent_header))
+                      for f in ("initial_budget", "budget", "executed", "transfer", "weight", "rate", "score")}
+            rows.append(FundingRow(source=line.source, label=re.sub(r"\s+", "", line.label.text), **values))
+        self._weights_from_header(rows)
+        return rows
+
+    def _weights_from_header(self, rows: list[FundingRow]) -> None:
+        """得分（20分*执行率）: the weight printed in a header applies where no cell holds one."""
+        header = self.sections.funding_header
+        if "weight" in header:
+            return
+        for name in ("score", "rate"):
+            cell = header.get(name)
+            weight = weight_in_label(cell.text) if cell else None
+            if weight is None:
+                continue
+            scored = [i for i, r in enumerate(rows) if r.score is not None] or [i for i, r in enumerate(rows) if r.source == "total"][:1]
+            for i in scored:
+                rows[i].weight = weight
+                self.note(f"/funding/{i}/weight", cell)
+            return
+
+    def rate_basis(self) -> str | None:
+        head = self.sections.funding_header.get("rate")
+        if not head:
+            return None
+        t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", head.text))
+        if "B-C" in t:
+            return "(B-C)/A"
+        if "B/A" in t:
+            return "B/A"
+        return None
+
+    def goals(self) -> Goals | None:
+        if not self.sections.goals_header:
+            return None
+        return Goals(planned=self.text("/goals/planned", self.sections.goals.get("planned", [])),
+                     achieved=self.text("/goals/achieved", self.sections.goals.get("achieved", [])))
+
+    def indicator(self, i: int, line: IndicatorLine) -> Indicator | None:
+        vocab = vocabulary()
+        base = f"/indicators/{i}"
+        level1_label = re.sub(r"\s+", "", line.text("level1")) or None
+        level2_label = re.sub(r"\s+", "", line.text("level2")) or None
+        level2 = vocab.level2.get(label_key(level2_label))
+        level1 = vocab.level1.get(label_key(level1_label)) or LEVEL1_OF_LEVEL2.get(level2 or "")
+        if level1 is None:
+            self.errors.append(DocumentError(code="UNKNOWN_INDICATOR_LEVEL", page=self._page_of(line),
+                                             message=f"indicator row {i}: first-level label {level1_label!r} is not in the vocabulary"))
+            return None
+        if level1 == "cost" and level2 == "cost":
+            level2 = None if level2_label and label_key(level2_label) == label_key(level1_label) else level2
+        target_name = "target" if "target" in line.values else "target_initial"
+        target = self._joined(base + "/target", line, ["operator", target_name, "unit"])
+        actual = self._joined(base + "/actual", line, ["actual", "unit"] if line.text("actual") else ["actual"])
+        weight_cells, score_cells = line.values.get("weight", []), line.values.get("score", [])
+        return Indicator(
+            level1=level1, level1_label=level1_label, level2=level2, level2_label=level2_label,
+            name=self.text(base + "/name", line.values.get("name", [])),
+            content=self.text(base + "/content", line.values.get("content", [])) if "content" in line.values else None,
+            target=target, actual=actual,
+            weight=self.number(base + "/weight", weight_cells[0] if weight_cells else None),
+            score=self.number(base + "/score", score_cells[0] if score_cells else None),
+            reason=self.text(base + "/reason", line.values.get("reason", [])),
+            measures=self.text(base + "/measures", line.values.get("measures", [])),
+        )
+
+    def _joined(self, path: str, line: IndicatorLine, names: list[str]) -> str | None:
+        """指标性质 | 指标值 | 度量单位 printed apart, joined in that order: ≥266米."""
+        cells = [c for n in names for c in line.values.get(n, [])]
+        parts = [clean_text(line.text(n)) for n in names]
+        if not any(parts):
+            return None
+        if is_unreadable("".join(p or "" for p in parts)):
+            return self.text(path, cells)
+        first = next(c for n in names for c in line.values.get(n, []) if c.text)
+        self.note(path, first, "".join(c.text for c in cells))
+        return "".join(p for p in parts if p)
+
+    @staticmethod
+    def _page_of(line: IndicatorLine) -> int | None:
+        return next((c.page for cells in line.values.values() for c in cells), None)
+
+    def total(self) -> Total | None:
+        total = self.sections.total
+        if not total:
+            return None
+        return Total(weight=self.number("/total/weight", total.get("weight")),
+                     score=self.number("/total/score", total.get("score")))
+
+    def build(self) -> Form:
+        funding = self.funding()
+        indicators: list[Indicator] = []
+        for line in self.sections.indicators:  # a dropped row notes nothing, so paths stay aligned
+            ind = self.indicator(len(indicators), line)
+            if ind:
+                indicators.append(ind)
+        form = Form(
+            form_type=self.block.form_type,
+            title=re.sub(r"\s+", "", self.block.title.text),
+            year=self.year(),
+            unit_name=self.meta_text("unit_name"),
+            project_name=self.meta_text("project_name"),
+            implementing_unit=self.meta_text("implementing_unit"),
+            money_unit=self.money_unit(),
+            pages=self.block.pages,
+            funding=funding,
+            goals=self.goals(),
+            indicators=indicators,
+            total=self.total(),
+            findings=[],
+            cells={},
+        )
+        functions = self.meta_text("functions")
+        if functions is not None:
+            form.functions = functions
+        basis = self.rate_basis()
+        if basis:
+            form.rate_basis = basis
+        form.cells = self.cells
+        return form
+
+
+def build_form(block: FormBlock, sections: FormSections) -> tuple[Form, list[DocumentError]]:
+    builder = FormBuilder(block, sections)
+    form = builder.build()
+    return form, builder.errors

@@ -1,0 +1,89 @@
+"""Map printed labels to fields, using the vocabulary in vocabulary.toml."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕")
+_LEADING_OF_WHICH = re.compile(r"^(其中)[:：]?")
+_WEIGHT_IN_LABEL = re.compile(r"(\d+(?:\.\d+)?)\s*分")
+
+
+def label_key(text: str | None) -> str:
+    """The form of a label used for matching: NFKC, no whitespace, no brackets, no 其中:/trailing colon."""
+    if not text:
+        return ""
+    t = unicodedata.normalize("NFKC", text)
+    t = re.sub(r"\s+", "", t)
+    t = _LEADING_OF_WHICH.sub("", t)
+    previous = None
+    while previous != t:  # nested brackets: "执行率((B-C)/A)"
+        previous, t = t, _BRACKETED.sub("", t)
+    return t.rstrip(":").strip()
+
+
+def weight_in_label(text: str | None) -> float | None:
+    """A weight printed inside a label: 产出指标（50分）, 得分（20分*执行率）."""
+    if not text:
+        return None
+    m = _WEIGHT_IN_LABEL.search(unicodedata.normalize("NFKC", text))
+    if not m:
+        return None
+    value = float(m.group(1))
+    return int(value) if value.is_integer() else value
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    form_type: dict[str, str]
+    meta: dict[str, str]
+    meta_priority: dict[str, int]
+    funding_columns: dict[str, str]
+    funding_sources: dict[str, str]
+    goals: dict[str, str]
+    indicator_columns: dict[str, str]
+    level1: dict[str, str]
+    level2: dict[str, str]
+    total: frozenset[str]
+    empty: frozenset[str]
+
+    def form_type_of(self, title: str) -> str | None:
+        """department/project for a title line, matched on its whitespace-free text."""
+        squeezed = re.sub(r"\s+", "", unicodedata.normalize("NFKC", title))
+        for label, kind in sorted(self.form_type.items(), key=lambda kv: -len(kv[0])):
+            if label in squeezed:
+                return kind
+        return None
+
+
+def _invert(groups: dict[str, list[str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for field, labels in groups.items():
+        for label in labels:
+            out.setdefault(label_key(label), field)
+    return out
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    data = tomllib.loads(resources.files("formaudit.normalize").joinpath("vocabulary.toml").read_text("utf-8"))
+    meta_priority = {label_key(lbl): i for i, lbl in enumerate(data["meta"]["unit_name"])}
+    return Vocabulary(
+        form_type={re.sub(r"\s+", "", unicodedata.normalize("NFKC", lbl)): kind
+                   for kind, labels in data["form_type"].items() for lbl in labels},
+        meta=_invert(data["meta"]),
+        meta_priority=meta_priority,
+        funding_columns=_invert(data["funding"]["columns"]),
+        funding_sources=_invert(data["funding"]["sources"]),
+        goals=_invert(data["goals"]),
+        indicator_columns=_invert(data["indicators"]["columns"]),
+        level1=_invert(data["indicators"]["level1"]),
+        level2=_invert(data["indicators"]["level2"]),
+        total=frozenset(label_key(x) for x in data["total"]["labels"]),
+        empty=frozenset(re.sub(r"\s+", "", x) for x in data["numbers"]["empty"]),
+    )

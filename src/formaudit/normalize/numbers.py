@@ -1,0 +1,60 @@
+"""Printed numbers -> values: separators, percents, bare ratios, empty markers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from formaudit.normalize.labels import vocabulary
+
+_NUMBER = re.compile(r"^[+-]?(\d+(?:\.\d*)?|\.\d+)$")
+# Units and words that printed numbers carry in number columns: 10分, 1,763万元, 96%.
+_TRAILING_UNITS = re.compile(r"(万元|元|分)$")
+
+
+@dataclass(frozen=True)
+class Number:
+    """One printed number cell, read."""
+
+    text: str
+    value: float | int | None  # in the stored scale: a rate as a fraction
+    decimals: int | None  # decimals as printed, in the printed scale
+    percent: bool  # printed with % or under a (%) header
+    empty: bool  # an empty marker (blank, -, --, —, /, 无 …)
+
+    @property
+    def readable(self) -> bool:
+        return self.empty or self.value is not None
+
+
+def as_plain(value: Decimal) -> float | int:
+    """A Decimal as the JSON number a reader expects: 1763, not 1763.0."""
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def parse_number(text: str | None, *, percent_header: bool = False) -> Number:
+    raw = text or ""
+    t = unicodedata.normalize("NFKC", raw)
+    t = re.sub(r"\s+", "", t)
+    if t in vocabulary().empty or re.fullmatch(r"[-—–一_]+", t or "-"):
+        return Number(raw, None, None, percent_header, True)
+    t = t.replace(",", "").replace("，", "")
+    t = _TRAILING_UNITS.sub("", t)
+    percent = t.endswith("%")
+    if percent:
+        t = t[:-1]
+    if not _NUMBER.match(t):
+        return Number(raw, None, None, percent or percent_header, False)
+    try:
+        value = Decimal(t)
+    except InvalidOperation:
+        return Number(raw, None, None, percent or percent_header, False)
+    decimals = len(t.split(".")[1]) if "." in t else 0
+    scaled = percent or percent_header
+    if scaled:
+        value = value / 100
+    return Number(raw, as_plain(value), decimals, scaled, False)

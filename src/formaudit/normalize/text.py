@@ -1,0 +1,33 @@
+"""Printed text -> record text: markup removed, whitespace next to CJK dropped."""
+
+from __future__ import annotations
+
+import re
+
+# CJK ideographs and the punctuation that sits with them (，。、：；（）“”《》…).
+CJK_CHARS = r"\u2018-\u201f\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK = f"[{CJK_CHARS}]"
+# Literal HTML printed on the page by web systems: <p>, </p>, <ol style="…">, <br/>.
+_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+_SPACE_NEXT_TO_CJK = re.compile(rf"(?<={_CJK})\s+|\s+(?={_CJK})")
+_UNREADABLE = re.compile(r"\(cid:\d+\)|\ufffd")
+
+
+def clean_text(text: str | None) -> str | None:
+    """Collapse whitespace to one space, drop it beside CJK characters, strip literal markup."""
+    if text is None:
+        return None
+    t = _MARKUP.sub(" ", text)
+    t = re.sub(r"\s+", " ", t).strip()
+    t = _SPACE_NEXT_TO_CJK.sub("", t)
+    return t or None
+
+
+def join_pieces(*pieces: str | None) -> str:
+    """Join the parts of one cell cut by a page break: no separator."""
+    return "".join(p for p in pieces if p)
+
+
+def is_unreadable(text: str | None) -> bool:
+    """Text a font without a ToUnicode map left behind: (cid:123) or U+FFFD."""
+    return bool(text and _UNREADABLE.search(text))

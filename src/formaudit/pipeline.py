@@ -1,0 +1,114 @@
+"""One PDF -> one record: pages -> cells -> sections -> records -> findings.
+
+Never raises for a bad document: what went wrong becomes an entry in `errors`
+(a status per document, as docling does), so a batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pdfplumber
+
+from formaudit.detect.forms import find_forms
+from formaudit.detect.grid import read_page
+from formaudit.detect.sections import split_sections
+from formaudit.ingest.pdf import DocumentError, PageScan, check_file, may_hold_form, needs_ocr, scan_pages, sha256_of
+from formaudit.models import PageContent
+from formaudit.normalize.build import build_form
+from formaudit.record import DocumentError as ErrorEntry
+from formaudit.record import Record, Source
+from formaudit.validate.rules import audit
+
+log = logging.getLogger("formaudit")
+
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Options:
+    grid: str = "pdfplumber"  # pdfplumber | camelot: which detector supplies the cell geometry
+    max_bytes: int | None = DEFAULT_MAX_BYTES
+
+
+def pages_to_read(scans: list[PageScan]) -> Callable[[int, bool], bool]:
+    """A page is read when it may hold a form, or when the page before it had a table that may go on."""
+    candidates = {s.number for s in scans if may_hold_form(s)}
+
+    def wanted(number: int, previous_had_table: bool) -> bool:
+        return number in candidates or previous_had_table
+
+    return wanted
+
+
+def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list[ErrorEntry]) -> list[PageContent]:
+    wanted = pages_to_read(scans)
+    contents: list[PageContent] = []
+    previous_had_table = False
+    with pdfplumber.open(path) as pdf:
+        for scan in scans:
+            if needs_ocr(scan) or not wanted(scan.number, previous_had_table):
+                previous_had_table = False
+                continue
+            page = pdf.pages[scan.number - 1]
+            try:
+                boxes = camelot_cells(path, page) if options.grid == "camelot" else None
+                content = read_page(page, cell_boxes=boxes, source=options.grid)
+            except Exception as exc:  # a broken page must not lose the rest of the document
+                errors.append(ErrorEntry(code="PAGE_UNREADABLE", page=scan.number, message=f"{type(exc).__name__}: {exc}"))
+                previous_had_table = False
+                continue
+            finally:
+                page.close()
+            contents.append(content)
+            previous_had_table = bool(content.grids)
+    return contents
+
+
+def camelot_cells(path: Path, page) -> list[list[tuple[float, float, float, float]]]:
+    from formaudit.detect.camelot_grid import lattice_cells
+
+    return lattice_cells(path, page.page_number, float(page.height))
+
+
+def extract(path: Path | str, *, display_path: str | None = None, options: Options = Options()) -> Record:
+    path = Path(path)
+    record = Record(source=Source(path=display_path or str(path), sha256="", pages=None))
+    errors = record.errors
+    try:
+        check_file(path, options.max_bytes)
+        record.source.sha256 = sha256_of(path)
+        scans = scan_pages(path)
+        record.source.pages = len(scans)
+        scanned = [s.number for s in scans if needs_ocr(s)]
+        if scanned:
+            errors.append(ErrorEntry(code="NEEDS_OCR", page=scanned[0],
+                                     message=f"{len(scanned)} image-only page(s) ({_pages_text(scanned)}) need OCR, not read"))
+        contents = read_pages(path, scans, options, errors)
+        for block in find_forms(contents):
+            form, build_errors = build_form(block, split_sections(block))
+            form.findings = audit(form)
+            record.forms.append(form)
+            errors.extend(build_errors)
+        if not record.forms and not scanned:
+            errors.append(ErrorEntry(code="NO_FORM_FOUND", page=None,
+                                     message=f"no self-evaluation form found in {len(scans)} page(s)"))
+    except DocumentError as exc:
+        if not record.source.sha256:
+            try:
+                record.source.sha256 = sha256_of(path)
+            except OSError:
+                pass
+        errors.append(ErrorEntry(code=exc.code, message=exc.message, page=exc.page))
+    except Exception as exc:  # noqa: BLE001 - the contract: a bad file is recorded, never fatal
+        log.debug("extraction failed for %s", path, exc_info=True)
+        errors.append(ErrorEntry(code="EXTRACTION_FAILED", message=f"{type(exc).__name__}: {exc}", page=None))
+    return record
+
+
+def _pages_text(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:10])
+    return shown + (" …" if len(numbers) > 10 else "")
