@@ -18,8 +18,15 @@ SEED_EXPECTED = ROOT / "fixtures" / "wangcheng-cppcc-2020.expected.json"
 sys.path.insert(0, str(Path(__file__).parent))
 
 
-def fixture_pdfs() -> list[Path]:
-    return sorted(FIXTURES.glob("*.pdf"))
+def fixture_pdfs(kind: str = "text") -> list[Path]:
+    """Fixture PDFs by how their forms must be read: "text" (a usable text layer) or "ocr" (scans, cid fonts)."""
+    out = []
+    for pdf in sorted(FIXTURES.glob("*.pdf")):
+        source = truth_of(pdf)["source"]
+        needs_ocr = source.get("text_layer") == "unusable" or source.get("scan", False)
+        if (kind == "ocr") == needs_ocr:
+            out.append(pdf)
+    return out
 
 
 def truth_of(pdf: Path) -> dict:

@@ -120,7 +120,8 @@ def print_findings(records, fmt: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(soft_wrap=False)
+    # a pipe or a file gets wide lines rather than words folded at 80 columns
+    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 220)
     table = Table(title=f"{len(rows)} finding(s) in {len(records)} file(s)", show_lines=False)
     for col in ("file", "form", "code", "where", "printed", "recomputed", "message"):
         table.add_column(col, overflow="fold")

@@ -16,7 +16,16 @@ import pdfplumber
 from formaudit.detect.forms import find_forms
 from formaudit.detect.grid import read_page
 from formaudit.detect.sections import split_sections
-from formaudit.ingest.pdf import DocumentError, PageScan, check_file, may_hold_form, needs_ocr, scan_pages, sha256_of
+from formaudit.ingest.pdf import (
+    DocumentError,
+    PageScan,
+    check_file,
+    may_hold_form,
+    needs_ocr,
+    scan_pages,
+    sha256_of,
+    unusable_text_layer,
+)
 from formaudit.models import PageContent
 from formaudit.normalize.build import build_form
 from formaudit.record import DocumentError as ErrorEntry
@@ -57,6 +66,9 @@ def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list
             try:
                 boxes = camelot_cells(path, page) if options.grid == "camelot" else None
                 content = read_page(page, cell_boxes=boxes, source=options.grid)
+                if not content.grids and options.grid == "pdfplumber" and may_hold_form(scan):
+                    # no ruled table found by pdfplumber on a page that reads like a form: ask camelot
+                    content = read_page(page, cell_boxes=camelot_cells(path, page), source="camelot")
             except Exception as exc:  # a broken page must not lose the rest of the document
                 errors.append(ErrorEntry(code="PAGE_UNREADABLE", page=scan.number, message=f"{type(exc).__name__}: {exc}"))
                 previous_had_table = False
@@ -84,9 +96,13 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
         scans = scan_pages(path)
         record.source.pages = len(scans)
         scanned = [s.number for s in scans if needs_ocr(s)]
+        garbled = [s.number for s in scans if unusable_text_layer(s)]
+        if garbled:
+            errors.append(ErrorEntry(code="UNREADABLE_TEXT_LAYER", page=garbled[0],
+                                     message=f"the text layer of page(s) {_pages_text(garbled)} has no Unicode map (cid glyphs)"))
         if scanned:
             errors.append(ErrorEntry(code="NEEDS_OCR", page=scanned[0],
-                                     message=f"{len(scanned)} image-only page(s) ({_pages_text(scanned)}) need OCR, not read"))
+                                     message=f"{len(scanned)} page(s) ({_pages_text(scanned)}) must be read by OCR, not read"))
         contents = read_pages(path, scans, options, errors)
         for block in find_forms(contents):
             form, build_errors = build_form(block, split_sections(block))

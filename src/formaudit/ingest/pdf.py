@@ -61,6 +61,13 @@ class PageScan:
     text: str  # whitespace removed
     chars: int
     images: int
+    garbled: float = 0.0  # share of characters with no Unicode meaning (a font without a ToUnicode map)
+
+
+# What PDFium returns for glyphs it cannot map: control characters, glyph ids shown as Latin-1
+# (À, ß, ®…, which Chinese budget reports do not print), U+FFFD, private-use code points.
+_GARBLED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff\ufffd\ue000-\uf8ff]")
+GARBLED_SHARE = 0.3
 
 
 def scan_pages(path: Path) -> list[PageScan]:
@@ -86,7 +93,8 @@ def scan_pages(path: Path) -> list[PageScan]:
             finally:
                 page.close()
             squeezed = re.sub(r"\s+", "", text)
-            scans.append(PageScan(i + 1, squeezed, len(squeezed), images))
+            garbled = len(_GARBLED.findall(squeezed)) / len(squeezed) if squeezed else 0.0
+            scans.append(PageScan(i + 1, squeezed, len(squeezed), images, round(garbled, 3)))
         return scans
     finally:
         doc.close()
@@ -104,6 +112,11 @@ def may_hold_form(scan: PageScan) -> bool:
     return sum(word in scan.text for word in _FORM_WORDS) >= 2
 
 
+def unusable_text_layer(scan: PageScan) -> bool:
+    """Text whose characters mostly have no Unicode meaning: (cid:NNN) in pdfplumber."""
+    return scan.chars >= 20 and scan.garbled >= GARBLED_SHARE
+
+
 def needs_ocr(scan: PageScan) -> bool:
-    """An image-only page: nothing to read from its text layer."""
-    return scan.chars == 0 and scan.images > 0
+    """An image-only page, or one whose text layer cannot be read: the picture must be read instead."""
+    return (scan.chars == 0 and scan.images > 0) or unusable_text_layer(scan)
