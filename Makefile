@@ -26,8 +26,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/formaudit extract fixtures/pdfs --out $(OUT)/json
-	@echo "records: $(OUT)/json/   findings: $(VENV)/bin/formaudit validate $(OUT)/json/*.json"
+	$(VENV)/bin/formaudit batch fixtures/pdfs --db $(OUT)/results.duckdb --json $(OUT)/json --parquet $(OUT)/parquet
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -20,6 +20,7 @@ examples:
   formaudit validate out/json/*.json              re-audit records without their PDFs
   formaudit batch archive/ --db results.duckdb    a whole archive into DuckDB (resumable, parallel)
   formaudit debug form.pdf --out debug/           draw the detected grid and sections on each page
+  formaudit query results.duckdb "SELECT * FROM findings"
 
 exit status: 0 no error finding, 1 error findings, 2 an input could not be used.
 """
@@ -195,6 +196,12 @@ def cmd_stats(args) -> int:
     return print_stats(Path(args.db))
 
 
+def cmd_query(args) -> int:
+    from formaudit.export.duckdb_store import print_query
+
+    return print_query(Path(args.db), args.sql, args.format)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="formaudit",
@@ -255,6 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     grid_option(p)
     p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("query", help="run a read-only SQL query on a batch database",
+                       description="Tables: documents, files, forms, funding, indicators, findings (see README).")
+    p.add_argument("db", metavar="DB")
+    p.add_argument("sql", metavar="SQL")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("stats", help="summarise a batch database", description="Forms, findings by code and severity, "
                        "and the units and years with most errors.")

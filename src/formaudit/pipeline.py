@@ -21,6 +21,7 @@ from formaudit.ingest.pdf import (
     PageScan,
     check_file,
     may_hold_form,
+    may_hold_form_table,
     needs_ocr,
     scan_pages,
     sha256_of,
@@ -66,9 +67,13 @@ def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list
             try:
                 boxes = camelot_cells(path, page) if options.grid == "camelot" else None
                 content = read_page(page, cell_boxes=boxes, source=options.grid)
-                if not content.grids and options.grid == "pdfplumber" and may_hold_form(scan):
+                if not content.grids and options.grid == "pdfplumber" and may_hold_form_table(scan):
                     # no ruled table found by pdfplumber on a page that reads like a form: ask camelot
                     content = read_page(page, cell_boxes=camelot_cells(path, page), source="camelot")
+            except (MemoryError, SystemError) as exc:
+                # Out of memory, possibly seen through C code that lost the exception ("returned NULL
+                # without setting an exception"): the caller's memory cap, not a broken page.
+                raise MemoryError(f"page {scan.number}: {exc}") from exc
             except Exception as exc:  # a broken page must not lose the rest of the document
                 errors.append(ErrorEntry(code="PAGE_UNREADABLE", page=scan.number, message=f"{type(exc).__name__}: {exc}"))
                 previous_had_table = False
@@ -119,6 +124,8 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
             except OSError:
                 pass
         errors.append(ErrorEntry(code=exc.code, message=exc.message, page=exc.page))
+    except MemoryError:
+        raise  # the isolating process turns this into MEMORY_LIMIT
     except Exception as exc:  # noqa: BLE001 - the contract: a bad file is recorded, never fatal
         log.debug("extraction failed for %s", path, exc_info=True)
         errors.append(ErrorEntry(code="EXTRACTION_FAILED", message=f"{type(exc).__name__}: {exc}", page=None))

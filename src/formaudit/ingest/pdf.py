@@ -112,6 +112,14 @@ def may_hold_form(scan: PageScan) -> bool:
     return sum(word in scan.text for word in _FORM_WORDS) >= 2
 
 
+_TABLE_HEADER_WORDS = ("一级指标", "三级指标", "执行率", "全年预算数", "年度指标值", "分值")
+
+
+def may_hold_form_table(scan: PageScan) -> bool:
+    """Header words of the form's table itself (a table of contents naming 自评表 has none)."""
+    return sum(word in scan.text for word in _TABLE_HEADER_WORDS) >= 2
+
+
 def unusable_text_layer(scan: PageScan) -> bool:
     """Text whose characters mostly have no Unicode meaning: (cid:NNN) in pdfplumber."""
     return scan.chars >= 20 and scan.garbled >= GARBLED_SHARE

@@ -1,0 +1,116 @@
+"""`formaudit debug PDF`: every intermediate drawn on the page image, and dumped as JSON.
+
+Grey: every detected cell. Coloured fill: the section a cell was read into
+(meta, funding, goals, indicators, total). Orange outline: a value in the record.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pypdfium2
+from PIL import Image, ImageDraw
+
+from formaudit.detect.forms import find_forms
+from formaudit.detect.sections import FormSections, split_sections
+from formaudit.export.json_record import plain
+from formaudit.ingest.pdf import scan_pages
+from formaudit.models import GridCell, PageContent
+from formaudit.normalize.build import build_form
+from formaudit.pipeline import Options, read_pages
+
+COLOURS = {
+    "meta": (150, 80, 200),
+    "funding": (40, 110, 230),
+    "goals": (0, 160, 160),
+    "indicators": (40, 170, 60),
+    "total": (220, 40, 40),
+}
+
+
+def section_cells(sections: FormSections) -> list[tuple[GridCell, str]]:
+    """Each cell the sectionizer used, with the section it went to."""
+    out: list[tuple[GridCell, str]] = []
+    out += [(c, "meta") for c in sections.meta.values()]
+    out += [(c, "funding") for c in sections.funding_header.values()]
+    for line in sections.funding:
+        out.append((line.label, "funding"))
+        out += [(c, "funding") for c in line.values.values() if c is not None]
+    out += [(c, "goals") for c in sections.goals_header.values()]
+    out += [(c, "goals") for cells in sections.goals.values() for c in cells]
+    out += [(c, "indicators") for c in sections.indicator_header.values()]
+    out += [(c, "indicators") for line in sections.indicators for cells in line.values.values() for c in cells]
+    out += [(c, "total") for c in sections.total.values() if c is not None]
+    return out
+
+
+def draw_debug(pdf: Path, out_dir: Path, options: Options = Options(), dpi: int = 110) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scans = scan_pages(pdf)
+    errors: list = []
+    contents = read_pages(pdf, scans, options, errors)
+    blocks = find_forms(contents)
+    used: list[tuple[GridCell, str]] = []
+    values: list[tuple[int, list[float]]] = []
+    forms = []
+    for block in blocks:
+        sections = split_sections(block)
+        used += section_cells(sections)
+        form, _ = build_form(block, sections)
+        forms.append(plain(form.model_dump(mode="json")))
+        values += [(c.page, c.bbox) for c in form.cells.values() if c.bbox]
+    scale = dpi / 72
+    written: list[Path] = []
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        for content in contents:
+            image = doc[content.number - 1].render(scale=scale).to_pil().convert("RGB")
+            overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+            draw = ImageDraw.Draw(overlay)
+            _draw_page(draw, content, used, values, scale)
+            image = Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
+            target = out_dir / f"{pdf.stem}-page{content.number}.png"
+            image.save(target)
+            written.append(target)
+    finally:
+        doc.close()
+    dump = {"pages": [_page_dict(c) for c in contents], "forms": forms, "errors": [e.model_dump() for e in errors]}
+    target = out_dir / f"{pdf.stem}-debug.json"
+    target.write_text(json.dumps(dump, ensure_ascii=False, indent=1), encoding="utf-8")
+    written.append(target)
+    return written
+
+
+def _box(bbox, scale: float) -> list[float]:
+    return [v * scale for v in bbox]
+
+
+def _draw_page(draw: ImageDraw.ImageDraw, content: PageContent, used, values, scale: float) -> None:
+    for grid in content.grids:
+        for cell in grid.cells:
+            draw.rectangle(_box(cell.bbox, scale), outline=(120, 120, 120, 255), width=1)
+        draw.rectangle(_box(grid.bbox, scale), outline=(0, 0, 0, 255), width=2)
+    for cell, section in used:
+        if cell.page == content.number:
+            draw.rectangle(_box(cell.bbox, scale), fill=COLOURS[section] + (45,))
+    for page, bbox in values:
+        if page == content.number:
+            draw.rectangle(_box(bbox, scale), outline=(255, 140, 0, 255), width=2)
+    for line in content.lines:
+        draw.rectangle(_box(line.bbox, scale), outline=(150, 80, 200, 200), width=1)
+    x, y = 8, 8
+    for name, colour in COLOURS.items():
+        draw.rectangle([x, y, x + 12, y + 12], fill=colour + (160,))
+        draw.text((x + 16, y), name, fill=(0, 0, 0, 255))
+        x += 90
+
+
+def _page_dict(content: PageContent) -> dict:
+    return {
+        "number": content.number, "kind": content.kind, "width": content.width, "height": content.height,
+        "lines": [asdict(line) for line in content.lines],
+        "grids": [{"bbox": g.bbox, "source": g.source, "columns": g.xs, "rows": g.ys,
+                   "cells": [{k: v for k, v in asdict(c).items()} for c in g.cells]} for g in content.grids],
+    }

@@ -1,0 +1,211 @@
+"""The embedded DuckDB store of a batch: one transaction per document, so a run killed at
+any moment leaves whole documents or none, and a rerun replaces rather than duplicates."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from formaudit.export.tables import DOCUMENT_TABLES, KEYS, SCHEMAS, arrow_table
+
+SQL_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN"}
+
+
+def create_statements() -> list[str]:
+    out = []
+    for name, schema in SCHEMAS.items():
+        cols = ", ".join(f'"{f.name}" {SQL_TYPES[f.type]}' for f in schema)
+        out.append(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+    return out
+
+
+class Store:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.con = duckdb.connect(str(path))
+        for stmt in create_statements():
+            self.con.execute(stmt)
+
+    def close(self) -> None:
+        self.con.close()
+
+    # ------------------------------------------------------------ reading
+    def processed(self) -> set[str]:
+        return {r[0] for r in self.con.execute("SELECT sha256 FROM documents").fetchall()}
+
+    def files(self) -> dict[str, str]:
+        return dict(self.con.execute("SELECT path, sha256 FROM files").fetchall())
+
+    def table(self, name: str) -> pa.Table:
+        order = ", ".join(f'"{k}"' for k in KEYS[name])
+        return self.con.execute(f"SELECT * FROM {name} ORDER BY {order}").fetch_arrow_table()
+
+    def record_of(self, path: str) -> dict | None:
+        """The JSON record of a file, rebuilt from the store: byte for byte what extraction wrote."""
+        row = self.con.execute(
+            "SELECT d.sha256, d.pages, d.errors_json FROM files f JOIN documents d USING (sha256) WHERE f.path = ?", [path]
+        ).fetchone()
+        if row is None:
+            return None
+        sha, pages, errors_json = row
+        forms = self.con.execute("SELECT record_json FROM forms WHERE sha256 = ? ORDER BY form_index", [sha]).fetchall()
+        return {"source": {"path": path, "sha256": sha, "pages": pages}, "forms": [json.loads(f[0]) for f in forms],
+                "errors": json.loads(errors_json) if errors_json else []}
+
+    # ------------------------------------------------------------ writing
+    def write_document(self, rows: dict[str, list[dict]]) -> None:
+        """Replace one document's rows (and link its path) in a single transaction."""
+        sha = rows["documents"][0]["sha256"]
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self._delete_document(sha)
+            for name in ("documents", *DOCUMENT_TABLES):
+                if rows[name]:
+                    self._insert(name, rows[name])
+            for f in rows["files"]:
+                self._link(f)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def link_file(self, path: str, sha: str, size: int) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+        self._link({"path": path, "sha256": sha, "size_bytes": size})
+        self.con.execute("COMMIT")
+
+    def prune_orphans(self) -> int:
+        """Documents no file points to any more (a file changed since): their rows go."""
+        orphans = [r[0] for r in self.con.execute(
+            "SELECT sha256 FROM documents WHERE sha256 NOT IN (SELECT sha256 FROM files)").fetchall()]
+        for sha in orphans:
+            self.con.execute("BEGIN TRANSACTION")
+            self._delete_document(sha)
+            self.con.execute("COMMIT")
+        return len(orphans)
+
+    def _delete_document(self, sha: str) -> None:
+        self.con.execute("DELETE FROM funding WHERE form_id IN (SELECT form_id FROM forms WHERE sha256 = ?)", [sha])
+        self.con.execute("DELETE FROM indicators WHERE form_id IN (SELECT form_id FROM forms WHERE sha256 = ?)", [sha])
+        self.con.execute("DELETE FROM findings WHERE sha256 = ?", [sha])
+        self.con.execute("DELETE FROM forms WHERE sha256 = ?", [sha])
+        self.con.execute("DELETE FROM documents WHERE sha256 = ?", [sha])
+
+    def _link(self, f: dict) -> None:
+        self.con.execute("DELETE FROM files WHERE path = ?", [f["path"]])
+        self.con.execute("INSERT INTO files VALUES (?, ?, ?)", [f["path"], f["sha256"], f["size_bytes"]])
+
+    def _insert(self, name: str, rows: list[dict]) -> None:
+        incoming = arrow_table(name, rows)
+        self.con.register("incoming", incoming)
+        try:
+            self.con.execute(f"INSERT INTO {name} SELECT * FROM incoming")
+        finally:
+            self.con.unregister("incoming")
+
+    # ------------------------------------------------------------ exports
+    def export_parquet(self, out_dir: Path) -> list[Path]:
+        """Each table as DIR/<table>/all.parquet, written to a temporary name and renamed."""
+        written = []
+        for name in SCHEMAS:
+            target = out_dir / name / "all.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".all.parquet.{os.getpid()}")
+            order = ", ".join(f'"{k}"' for k in KEYS[name])
+            self.con.execute(f"COPY (SELECT * FROM {name} ORDER BY {order}) TO '{tmp.as_posix()}' (FORMAT PARQUET)")
+            os.replace(tmp, target)
+            written.append(target)
+        return written
+
+
+STATS_QUERIES = {
+    "documents by status": "SELECT status, count(*) AS documents FROM documents GROUP BY status ORDER BY documents DESC",
+    "forms by type and year": "SELECT form_type, year, count(*) AS forms FROM forms GROUP BY ALL ORDER BY year, form_type",
+    "findings by code": "SELECT code, severity, count(*) AS findings FROM findings GROUP BY ALL ORDER BY findings DESC, code",
+    "units with most errors": """
+        SELECT unit_name, count(*) AS error_findings, count(DISTINCT form_id) AS forms
+        FROM findings WHERE severity = 'error' GROUP BY unit_name ORDER BY error_findings DESC, unit_name LIMIT 10""",
+    "years with most errors": """
+        SELECT year, count(*) AS error_findings FROM findings WHERE severity = 'error'
+        GROUP BY year ORDER BY error_findings DESC, year LIMIT 10""",
+}
+
+
+def stats(path: Path) -> dict[str, list[dict]]:
+    con = _open_read_only(path)
+    try:
+        out = {}
+        for title, sql in STATS_QUERIES.items():
+            cur = con.execute(sql)
+            cols = [d[0] for d in cur.description]
+            out[title] = [dict(zip(cols, row)) for row in cur.fetchall()]
+        return out
+    finally:
+        con.close()
+
+
+def _open_read_only(path: Path):
+    return duckdb.connect(str(path), read_only=True)
+
+
+def print_query(path: Path, sql: str, fmt: str = "table") -> int:
+    import csv
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    if not path.exists():
+        print(f"formaudit: {path}: no such database", file=sys.stderr)
+        return 2
+    con = _open_read_only(path)
+    try:
+        cur = con.execute(sql)
+        cols = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    except duckdb.Error as exc:
+        print(f"formaudit: query failed: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    if fmt == "json":
+        print(json.dumps([dict(zip(cols, r)) for r in rows], ensure_ascii=False, indent=2, default=str))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(cols)
+        writer.writerows(rows)
+    else:
+        table = Table(title=f"{len(rows)} row(s)")
+        for col in cols:
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*[Text("" if v is None else str(v)) for v in row])
+        Console(width=None if sys.stdout.isatty() else 200).print(table)
+    return 0
+
+
+def print_stats(path: Path) -> int:
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    if not path.exists():
+        print(f"formaudit: {path}: no such database", file=sys.stderr)
+        return 2
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    for title, rows in stats(path).items():
+        table = Table(title=title)
+        for col in (rows[0].keys() if rows else ["(none)"]):
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*[Text("" if v is None else str(v)) for v in row.values()])
+        console.print(table)
+    return 0
