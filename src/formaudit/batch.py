@@ -38,6 +38,7 @@ class Summary:
     warning_findings: int = 0
     pages: int = 0
     seconds: float = 0.0
+    peak_worker_mb: float = 0.0
     failures: list[str] = field(default_factory=list)
 
 
@@ -147,6 +148,7 @@ def run_local(plan: Plan, store: Store, summary: Summary, workers: int, timeout:
             record = outcome_record(outcome)
             store.write_document(record_rows(record, outcome.task.size_bytes, outcome.seconds))
             account(summary, record)
+            summary.peak_worker_mb = max(summary.peak_worker_mb, outcome.peak_rss_mb)
             view.update(summary)
     finally:
         view.close()

@@ -37,6 +37,7 @@ class Outcome:
     error_code: str | None
     error_message: str | None
     seconds: float
+    peak_rss_mb: float = 0.0  # the child's peak resident memory (shared pages from the fork included)
 
 
 def _vm_size_bytes() -> int:
@@ -104,23 +105,25 @@ class Running:
 
     def finish(self, timed_out: bool = False) -> Outcome:
         os.close(self.fd)
-        _, status = os.waitpid(self.pid, 0)
+        _, status, usage = os.wait4(self.pid, 0)
         seconds = time.monotonic() - self.started
+        rss = usage.ru_maxrss / 1024
         if timed_out:
-            return Outcome(self.task, None, "TIMEOUT", f"extraction took longer than {seconds:.0f} s and was stopped", seconds)
+            return Outcome(self.task, None, "TIMEOUT", f"extraction took longer than {seconds:.0f} s and was stopped", seconds, rss)
         if self.buffer:
             try:
                 payload = pickle.loads(bytes(self.buffer))
             except Exception:  # noqa: BLE001
                 payload = None
             if payload and payload[0] == "ok":
-                return Outcome(self.task, payload[1], None, None, seconds)
+                return Outcome(self.task, payload[1], None, None, seconds, rss)
             if payload and payload[0] == "error":
-                return Outcome(self.task, None, payload[1], payload[2], seconds)
+                return Outcome(self.task, None, payload[1], payload[2], seconds, rss)
         if os.WIFSIGNALED(status):
             sig = signal.Signals(os.WTERMSIG(status)).name
-            return Outcome(self.task, None, "WORKER_CRASHED", f"the extraction process died ({sig})", seconds)
-        return Outcome(self.task, None, "WORKER_CRASHED", f"the extraction process exited with status {os.WEXITSTATUS(status)}", seconds)
+            return Outcome(self.task, None, "WORKER_CRASHED", f"the extraction process died ({sig})", seconds, rss)
+        return Outcome(self.task, None, "WORKER_CRASHED", f"the extraction process exited with status {os.WEXITSTATUS(status)}",
+                       seconds, rss)
 
 
 def run_isolated(tasks, workers: int, timeout: float | None, memory_mb: int | None):

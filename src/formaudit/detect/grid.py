@@ -14,7 +14,7 @@ from pdfplumber.page import Page
 from pdfplumber.utils import cluster_objects, extract_text
 
 from formaudit.models import BBox, Grid, GridCell, PageContent, TextLine
-from formaudit.normalize.text import is_unreadable
+from formaudit.normalize.text import UNREADABLE as _CID
 
 TABLE_SETTINGS = {
     "vertical_strategy": "lines",
@@ -41,8 +41,13 @@ def cluster_positions(values: Iterable[float], tolerance: float = BOUNDARY_TOLER
 
 
 def _index(boundaries: Sequence[float], value: float) -> int:
-    """The boundary nearest to value."""
-    return min(range(len(boundaries)), key=lambda i: abs(boundaries[i] - value))
+    """The boundary nearest to value (boundaries sorted)."""
+    i = bisect_right(boundaries, value)
+    if i == 0:
+        return 0
+    if i == len(boundaries) or value - boundaries[i - 1] <= boundaries[i] - value:
+        return i - 1
+    return i
 
 
 def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], source: str = "pdfplumber") -> Grid | None:
@@ -76,11 +81,34 @@ def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], sou
     return Grid(page, bbox, xs, ys, cells, source)
 
 
+LINE_TOLERANCE = 3.0  # characters whose tops differ by less are on one line
+SPACE_GAP = 1.5  # a horizontal gap wider than this between characters reads as a space
+
+
 def cell_text(chars: Sequence[dict]) -> str:
-    """A cell's characters as lines (top to bottom), joined by newlines."""
+    """A cell's characters as lines (top to bottom), joined by newlines.
+
+    The same reading as pdfplumber's extract_text(x_tolerance=1.5, y_tolerance=3) for
+    upright text, without its general layout machinery (this runs for every cell).
+    """
     if not chars:
         return ""
-    return extract_text(list(chars), x_tolerance=1.5, y_tolerance=3).strip()
+    lines: list[list[dict]] = []
+    for ch in sorted(chars, key=lambda c: (c["top"], c["x0"])):
+        if lines and ch["top"] - lines[-1][0]["top"] <= LINE_TOLERANCE:
+            lines[-1].append(ch)
+        else:
+            lines.append([ch])
+    out = []
+    for line in lines:
+        line.sort(key=lambda c: c["x0"])
+        parts = [line[0]["text"]]
+        for prev, ch in zip(line, line[1:]):
+            if ch["x0"] - prev["x1"] > SPACE_GAP and not ch["text"].isspace() and not prev["text"].isspace():
+                parts.append(" ")
+            parts.append(ch["text"])
+        out.append("".join(parts))
+    return "\n".join(out).strip()
 
 
 def text_lines(page: int, chars: Sequence[dict]) -> list[TextLine]:
@@ -113,6 +141,6 @@ def read_page(page: Page, *, cell_boxes: list[Sequence[BBox]] | None = None, sou
     grids = [g for boxes in cell_boxes if (g := grid_from_cells(page.page_number, boxes, chars, source))]
     grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
     outside = [ch for ch in chars if not any(_inside(ch, g.bbox) for g in grids)]
-    unreadable = sum(1 for ch in chars if is_unreadable(ch["text"]))
+    unreadable = len(_CID.findall("".join(ch["text"] for ch in chars)))
     return PageContent(page.page_number, float(page.width), float(page.height), grids, text_lines(page.page_number, outside),
                        unreadable_chars=unreadable)

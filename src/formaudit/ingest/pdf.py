@@ -89,7 +89,9 @@ def scan_pages(path: Path) -> list[PageScan]:
                 textpage = page.get_textpage()
                 text = textpage.get_text_range()
                 textpage.close()
-                images = sum(1 for obj in page.get_objects(max_depth=1) if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE)
+                # images matter only where there is no text (a scan); counting them costs a walk of all objects
+                images = 0 if text.strip() else sum(
+                    1 for obj in page.get_objects(max_depth=1) if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE)
             finally:
                 page.close()
             squeezed = re.sub(r"\s+", "", text)

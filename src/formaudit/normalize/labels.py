@@ -6,7 +6,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕")
@@ -14,6 +14,7 @@ _LEADING_OF_WHICH = re.compile(r"^(其中)[:：]?")
 _WEIGHT_IN_LABEL = re.compile(r"(\d+(?:\.\d+)?)\s*分")
 
 
+@lru_cache(maxsize=65536)
 def label_key(text: str | None) -> str:
     """The form of a label used for matching: NFKC, no whitespace, no brackets, no 其中:/trailing colon."""
     if not text:

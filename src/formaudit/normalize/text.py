@@ -10,7 +10,7 @@ _CJK = f"[{CJK_CHARS}]"
 # Literal HTML printed on the page by web systems: <p>, </p>, <ol style="…">, <br/>.
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _SPACE_NEXT_TO_CJK = re.compile(rf"(?<={_CJK})\s+|\s+(?={_CJK})")
-_UNREADABLE = re.compile(r"\(cid:\d+\)|\ufffd")
+UNREADABLE = re.compile(r"\(cid:\d+\)|\ufffd")
 
 
 def clean_text(text: str | None) -> str | None:
@@ -30,4 +30,4 @@ def join_pieces(*pieces: str | None) -> str:
 
 def is_unreadable(text: str | None) -> bool:
     """Text a font without a ToUnicode map left behind: (cid:123) or U+FFFD."""
-    return bool(text and _UNREADABLE.search(text))
+    return bool(text and UNREADABLE.search(text))

@@ -1,0 +1,214 @@
+"""`make bench`: speed and memory of formaudit on this machine, beside the bare libraries.
+
+Prints each figure with its target. Sections can be chosen: `bench.py forms report batch`.
+Everything is made from the committed fixtures; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures" / "pdfs"
+sys.path.insert(0, str(ROOT / "tests"))
+
+RESULTS: list[tuple[str, str, str, bool | None]] = []  # (what, figure, target, met)
+
+
+def note(what: str, figure: str, target: str = "", met: bool | None = None) -> None:
+    RESULTS.append((what, figure, target, met))
+    mark = "" if met is None else ("  ok" if met else "  MISSED")
+    print(f"  {what:<58} {figure:>18}  {target}{mark}", flush=True)
+
+
+def text_fixtures() -> list[tuple[Path, list[int]]]:
+    out = []
+    for pdf in sorted(FIXTURES.glob("*.pdf")):
+        truth = json.loads(pdf.with_name(pdf.stem + ".truth.json").read_text())
+        if truth["source"].get("text_layer") == "unusable" or truth["source"].get("scan"):
+            continue
+        pages = sorted({p for form in truth["forms"] for p in form["pages"]})
+        out.append((pdf, pages))
+    return out
+
+
+def best_of(n: int, fn) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+# ---------------------------------------------------------------- form pages
+
+
+def bench_forms() -> None:
+    import camelot
+    import pdfplumber
+
+    from formaudit.pipeline import extract
+
+    docs = text_fixtures()
+    form_pages = sum(len(p) for _, p in docs)
+    single = [(pdf, pages) for pdf, pages in docs if "report" not in pdf.stem]
+    single_pages = sum(len(p) for _, p in single)
+    print(f"\nform pages: {len(single)} single-form PDFs, {single_pages} form pages ({form_pages} with the report's)")
+
+    def ours():
+        for pdf, _ in single:
+            extract(pdf)
+
+    def bare_pdfplumber():
+        for pdf, pages in single:
+            with pdfplumber.open(pdf) as doc:
+                for n in pages:
+                    doc.pages[n - 1].extract_tables()
+
+    def bare_camelot():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for pdf, pages in single:
+                camelot.read_pdf(str(pdf), pages=",".join(map(str, pages)), flavor="lattice")
+
+    ours()  # warm caches and imports
+    t_ours, t_plumber, t_camelot = best_of(3, ours), best_of(3, bare_pdfplumber), best_of(1, bare_camelot)
+    note("formaudit extract, end to end (open, scan, detect, audit)", f"{single_pages / t_ours:.1f} pages/s",
+         f">= pdfplumber ({single_pages / t_plumber:.1f})", t_ours <= t_plumber)
+    note("pdfplumber extract_tables() on the same pages", f"{single_pages / t_plumber:.1f} pages/s")
+    note("camelot lattice on the same pages", f"{single_pages / t_camelot:.1f} pages/s")
+
+
+# ---------------------------------------------------------------- a long report
+
+
+def long_report(target: Path, min_pages: int = 100) -> tuple[int, int]:
+    """A 部门决算 report of >= min_pages pages: the 13-page fixture report with its prose and budget
+    tables repeated, and its three forms (4 pages) once, near the end as published reports have them."""
+    import pypdfium2
+
+    source = FIXTURES / "report-2021-agriculture-final-accounts.pdf"
+    truth = json.loads(source.with_name(source.stem + ".truth.json").read_text())
+    form_pages = sorted({p for form in truth["forms"] for p in form["pages"]})
+    src = pypdfium2.PdfDocument(str(source))
+    other = [i for i in range(len(src)) if i + 1 not in form_pages]
+    out = pypdfium2.PdfDocument.new()
+    while len(out) < min_pages - len(form_pages):
+        out.import_pages(src, other)
+    out.import_pages(src, [p - 1 for p in form_pages])
+    out.import_pages(src, other[-2:])
+    out.save(str(target))
+    n = len(out)
+    out.close()
+    src.close()
+    return n, len(truth["forms"])
+
+
+def run_measured(code: str) -> tuple[float, str]:
+    """Run python code in a fresh process: (peak RSS of that process in MB, its stdout)."""
+    probe = "\nimport resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    result = subprocess.run([sys.executable, "-c", code + probe], capture_output=True, text=True, check=True)
+    *lines, peak = result.stdout.strip().splitlines()
+    return float(peak), "\n".join(lines)
+
+
+def dense_report(target: Path, min_pages: int = 100) -> int:
+    """A stress case: the report and a one-page form joined until >= min_pages, forms on half the pages."""
+    import pypdfium2
+
+    parts = [FIXTURES / "report-2021-agriculture-final-accounts.pdf", FIXTURES / "national-project-2021-water-clean.pdf"]
+    out = pypdfium2.PdfDocument.new()
+    while len(out) < min_pages:
+        for part in parts:
+            src = pypdfium2.PdfDocument(str(part))
+            out.import_pages(src)
+            src.close()
+    out.save(str(target))
+    n = len(out)
+    out.close()
+    return n
+
+
+def measure_extract(pdf: Path) -> tuple[float, int, float]:
+    code = (
+        "import time\n"
+        "from formaudit.pipeline import extract\n"
+        f"t = time.perf_counter(); r = extract({str(pdf)!r}); print(time.perf_counter() - t, len(r.forms))\n"
+    )
+    peak, out = run_measured(code)
+    seconds, forms = out.split()
+    return float(seconds), int(forms), peak
+
+
+def bench_report(tmp: Path) -> None:
+    pdf = tmp / "long-report.pdf"
+    pages, _ = long_report(pdf)
+    print("\nlong reports (each in a fresh process)")
+    seconds, forms, peak = measure_extract(pdf)
+    note(f"a {pages}-page report, {forms} forms near the end", f"{pages / seconds:.1f} pages/s", ">= 40 pages/s",
+         pages / seconds >= 40)
+    note("  peak memory (the whole process)", f"{peak:.0f} MB", "<= 300 MB", peak <= 300)
+    dense = tmp / "dense-report.pdf"
+    pages = dense_report(dense)
+    seconds, forms, peak = measure_extract(dense)
+    note(f"stress: a {pages}-page report with {forms} forms", f"{pages / seconds:.1f} pages/s")
+    note("  peak memory (the whole process)", f"{peak:.0f} MB", "<= 300 MB", peak <= 300)
+
+
+# ---------------------------------------------------------------- batch
+
+
+def bench_batch(tmp: Path) -> None:
+    from archive import build_archive
+    from formaudit.batch import run_batch
+
+    root = tmp / "archive"
+    made = build_archive(root, good=200, broken_each=2)
+    files = sum(len(v) for v in made.values())
+    print(f"\nbatch: an archive of {files} PDFs ({len(made['good'])} with forms, the rest broken)")
+    rates = {}
+    for workers in (1, 2):
+        db = tmp / f"batch{workers}.duckdb"
+        summary = run_batch([str(root)], db, workers=workers, quiet=True, max_mb=1)
+        rates[workers] = summary.files / summary.seconds
+        note(f"batch with {workers} worker(s)", f"{rates[workers]:.1f} files/s", "", None)
+        note(f"  peak memory of a worker ({workers} worker(s))", f"{summary.peak_worker_mb:.0f} MB", "<= 400 MB",
+             summary.peak_worker_mb <= 400)
+    note("speed-up of 2 workers over 1", f"{rates[2] / rates[1]:.2f}x", ">= 1.7x", rates[2] / rates[1] >= 1.7)
+
+
+def main(argv: list[str]) -> int:
+    chosen = set(argv) or {"forms", "report", "batch"}
+    import os
+    import platform
+
+    print(f"formaudit bench on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    tmp = Path(tempfile.mkdtemp(prefix="formaudit-bench-"))
+    try:
+        if "forms" in chosen:
+            bench_forms()
+        if "report" in chosen:
+            bench_report(tmp)
+        if "batch" in chosen:
+            bench_batch(tmp)
+        if "scans" in chosen or (not argv and (ROOT / "src" / "formaudit" / "ingest" / "ocr.py").exists()):
+            from bench_scans import bench_scans
+
+            bench_scans(note)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    missed = [r for r in RESULTS if r[3] is False]
+    print(f"\n{len(RESULTS)} figures, {len(missed)} target(s) missed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
