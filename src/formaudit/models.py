@@ -31,7 +31,6 @@ class GridCell:
     bbox: BBox
     text: str
     confidence: float = 1.0
-    continues_from_previous_page: bool = False  # the lower part of a cell cut by a page break
 
     @property
     def x0(self) -> float:
@@ -69,7 +68,6 @@ class Row:
     cells: list[GridCell]
     top: float
     bottom: float
-    first_on_continuation_page: bool = False
 
 
 @dataclass

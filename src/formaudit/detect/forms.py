@@ -1,9 +1,9 @@
 """Pages -> forms: find each form's title, and stitch its table across page breaks.
 
 A form starts at a title line naming a form type (部门整体支出绩效自评表, 项目支出绩效自评表)
-and owns the grids below it. While its table has not reached the 总分 row, the first
-grid of the next page continues it; that grid's first row may be the lower half of a
-row cut by the break, which the sectionizer joins back.
+and owns the grids below it. While its table has not reached the 总分 row, the grids at
+the top of the next page continue it; a row cut by the break, and merged labels that go
+on without their text, are joined back by the sectionizer (it sees the page change).
 """
 
 from __future__ import annotations
@@ -51,14 +51,8 @@ def find_forms(pages: list[PageContent]) -> list[FormBlock]:
         first_title_top = titles[0][0].bbox[1] if titles else float("inf")
         continuing = [g for g in grids if g.bbox[1] < first_title_top]
         if open_form is not None and continuing and open_form.pages[-1] == page.number - 1:
-            for i, grid in enumerate(continuing):
-                rows = grid.rows()
-                if i == 0 and open_form.rows:  # a title alone at a page's foot has nothing to cut
-                    rows[0].first_on_continuation_page = True
-                    for cell in grid.cells:
-                        if cell.row == 0:
-                            cell.continues_from_previous_page = True
-                open_form.rows.extend(rows)
+            for grid in continuing:
+                open_form.rows.extend(grid.rows())
             open_form.pages.append(page.number)
             if _closed(open_form.rows):
                 open_form = None

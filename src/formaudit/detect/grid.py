@@ -124,6 +124,53 @@ def text_lines(page: int, chars: Sequence[dict]) -> list[TextLine]:
     return sorted(lines, key=lambda ln: ln.bbox[1])
 
 
+def _crossed(x: float, chars: Sequence[dict]) -> bool:
+    """A line of text runs across x: a character straddles it, or two neighbours close up around it."""
+    for ch in chars:
+        if ch["x0"] < x - 0.5 and ch["x1"] > x + 0.5:
+            return True
+    ordered = sorted(chars, key=lambda c: (round(c["top"]), c["x0"]))
+    for a, b in zip(ordered, ordered[1:]):
+        same_line = abs(a["top"] - b["top"]) <= LINE_TOLERANCE
+        if same_line and a["x1"] <= x + 0.5 and b["x0"] >= x - 0.5 and b["x0"] - a["x1"] < max(1.0, 0.3 * a["size"]):
+            return True
+    return False
+
+
+def vertical_edges_from_rules(horizontal_edges: Sequence[dict], chars: Sequence[dict],
+                              tolerance: float = BOUNDARY_TOLERANCE) -> list[dict]:
+    """Vertical edges implied where a table draws horizontal rules only.
+
+    Such tables are usually drawn one border segment per cell (Word, Excel, WPS), so the
+    ends of the segments are the column boundaries. Within each band between two rules, a
+    boundary stands wherever no line of text runs across it: a cell spanning columns
+    (a heading, a paragraph) keeps its text whole, and the rules alone give the rows.
+    """
+    if not horizontal_edges:
+        return []
+    ys = cluster_positions([e["top"] for e in horizontal_edges], tolerance)
+    xs = cluster_positions([v for e in horizontal_edges for v in (e["x0"], e["x1"])], tolerance)
+    left, right = xs[0], xs[-1]
+    edges = []
+    for top, bottom in zip(ys, ys[1:]):
+        band = [ch for ch in chars if top <= (ch["top"] + ch["bottom"]) / 2 <= bottom]
+        for x in xs:
+            if x in (left, right) or not _crossed(x, band):
+                edges.append({"x0": x, "x1": x, "top": top, "bottom": bottom, "width": 0, "height": bottom - top,
+                              "orientation": "v", "object_type": "line"})
+    return edges
+
+
+def find_cell_boxes(page: Page) -> list[Sequence[BBox]]:
+    """Cells of each ruled table: drawn rules first; with horizontal rules only, rules implied by their ends."""
+    tables = [t.cells for t in page.find_tables(TABLE_SETTINGS) if len(t.cells) >= MIN_CELLS]
+    if tables or len(page.horizontal_edges) < 4:
+        return tables
+    implied = vertical_edges_from_rules(page.horizontal_edges, page.chars)
+    settings = dict(TABLE_SETTINGS, vertical_strategy="explicit", explicit_vertical_lines=implied)
+    return [t.cells for t in page.find_tables(settings) if len(t.cells) >= MIN_CELLS]
+
+
 def _inside(ch: dict, bbox: BBox, pad: float = 1.0) -> bool:
     cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
     return bbox[0] - pad <= cx <= bbox[2] + pad and bbox[1] - pad <= cy <= bbox[3] + pad
@@ -137,7 +184,7 @@ def read_page(page: Page, *, cell_boxes: list[Sequence[BBox]] | None = None, sou
     """
     chars = [ch for ch in page.chars if ch.get("text", "").strip()]
     if cell_boxes is None:
-        cell_boxes = [t.cells for t in page.find_tables(TABLE_SETTINGS)]
+        cell_boxes = find_cell_boxes(page)
     grids = [g for boxes in cell_boxes if (g := grid_from_cells(page.page_number, boxes, chars, source))]
     grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
     outside = [ch for ch in chars if not any(_inside(ch, g.bbox) for g in grids)]

@@ -27,6 +27,8 @@ class FundingLine:
 class IndicatorLine:
     # field -> the cells its text is read from; more than one when a page break cut the row
     values: dict[str, list[GridCell]]
+    page: int = 0
+    printed: dict[str, GridCell | None] = field(default_factory=dict)  # the cell under each header in this row
 
     def text(self, name: str) -> str:
         return "".join(c.text for c in self.values.get(name, []))
@@ -111,7 +113,10 @@ def take_meta(sections: FormSections, row: Row) -> bool:
         name = vocab.meta.get(key)
         if not name:
             continue
-        value = next((c for c in cells[i + 1:] if c.x0 >= cell.x1 - 1 and label_key(c.text) not in vocab.meta), None)
+        # the next cell to the right that holds text (a table without vertical rules may split a value's cell)
+        value = next((c for c in cells[i + 1:] if c.x0 >= cell.x1 - 1 and c.text.strip()), None)
+        if value is not None and label_key(value.text) in vocab.meta:
+            value = None
         if value is None:
             continue
         took = True
@@ -132,23 +137,26 @@ def _is_cut_piece(line: IndicatorLine) -> bool:
 
 
 def add_indicator(sections: FormSections, row: Row) -> None:
-    values = {f: ([c] if (c := cell_under(row, h)) else []) for f, h in sections.indicator_header.items()}
-    line = IndicatorLine(values)
+    printed = {f: cell_under(row, h) for f, h in sections.indicator_header.items()}
+    line = IndicatorLine({f: [c] if c else [] for f, c in printed.items()}, row.page, printed)
     previous = sections.indicators[-1] if sections.indicators else None
-    if previous is not None and row.first_on_continuation_page and _is_cut_piece(line):
-        for name, cells in values.items():
+    first_on_page = previous is not None and previous.page != row.page
+    if first_on_page and _is_cut_piece(line):
+        for name, cells in line.values.items():
             for cell in cells:
                 if cell.text and all(cell is not c for c in previous.values.setdefault(name, [])):
                     previous.values[name].append(cell)
+        previous.page = row.page
         return
     if previous is not None:
         for name in LABEL_FIELDS:
-            cells = values.get(name, [])
-            # a merged label cut by a page break is printed on its first page only
-            if cells and not cells[0].text and cells[0].continues_from_previous_page:
-                values[name] = previous.values.get(name, [])
+            cell = printed.get(name)
+            # A label printed once for a block (a merged cell) applies to every row of it: rows that share
+            # the block's cell, and rows below a page break, where the block goes on without its text.
+            if cell is not None and not cell.text and (cell is previous.printed.get(name) or first_on_page):
+                line.values[name] = previous.values.get(name, [])
         if not line.text("level1"):
-            values["level1"] = previous.values.get("level1", [])
+            line.values["level1"] = previous.values.get("level1", [])
     sections.indicators.append(line)
 
 

@@ -13,6 +13,7 @@ from formaudit.normalize.numbers import parse_number
 from formaudit.normalize.text import clean_text, is_unreadable
 from formaudit.record import CellRef, DocumentError, Form, FundingRow, Goals, Indicator, Total
 
+COMPARISONS = {"=", "≥", "≤", ">", "<", "﹦", ">=", "<="}
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 LEVEL1_OF_LEVEL2 = {
     "quantity": "output", "quality": "output", "timeliness": "output", "cost": "output",
@@ -139,7 +140,8 @@ class FormBuilder:
             return None
         if level1 == "cost" and level2 == "cost":
             level2 = None if level2_label and label_key(level2_label) == label_key(level1_label) else level2
-        target_name = "target" if "target" in line.values else "target_initial"
+        # 年初指标值 | 调整指标值: the adjusted value where one is printed, else the initial one
+        target_name = "target" if line.text("target") or "target_initial" not in line.values else "target_initial"
         target = self._joined(base + "/target", line, ["operator", target_name, "unit"])
         actual = self._joined(base + "/actual", line, ["actual", "unit"] if line.text("actual") else ["actual"])
         weight_cells, score_cells = line.values.get("weight", []), line.values.get("score", [])
@@ -158,6 +160,8 @@ class FormBuilder:
         """指标性质 | 指标值 | 度量单位 printed apart, joined in that order: ≥266米."""
         cells = [c for n in names for c in line.values.get(n, [])]
         parts = [clean_text(line.text(n)) for n in names]
+        if names[0] == "operator" and unicodedata.normalize("NFKC", parts[0] or "") not in COMPARISONS:
+            parts[0] = None  # 定性/定量 say what kind of indicator it is; they are not part of the value
         if not any(parts):
             return None
         if is_unreadable("".join(p or "" for p in parts)):

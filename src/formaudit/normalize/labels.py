@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 import unicodedata
@@ -70,9 +71,24 @@ def _invert(groups: dict[str, list[str]]) -> dict[str, str]:
     return out
 
 
+def _extend(base: dict, extra: dict) -> dict:
+    """A user's vocabulary file adds variants to the built-in lists (same tables and keys)."""
+    for key, value in extra.items():
+        if isinstance(value, dict):
+            _extend(base.setdefault(key, {}), value)
+        elif isinstance(value, list):
+            base[key] = list(base.get(key, [])) + [v for v in value if v not in base.get(key, [])]
+    return base
+
+
 @cache
 def vocabulary() -> Vocabulary:
+    """The built-in vocabulary, extended by the file named in FORMAUDIT_VOCABULARY if set."""
     data = tomllib.loads(resources.files("formaudit.normalize").joinpath("vocabulary.toml").read_text("utf-8"))
+    extra = os.environ.get("FORMAUDIT_VOCABULARY")
+    if extra:
+        with open(extra, "rb") as fh:
+            data = _extend(data, tomllib.load(fh))
     meta_priority = {label_key(lbl): i for i, lbl in enumerate(data["meta"]["unit_name"])}
     return Vocabulary(
         form_type={re.sub(r"\s+", "", unicodedata.normalize("NFKC", lbl)): kind

@@ -1,0 +1,91 @@
+"""Layouts of other provinces, years and systems: the record does not change with the layout."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from conftest import FIXTURES, ROOT, extracted, run_cli, truth_of
+from truth import field_diffs
+
+sys.path[:0] = [str(ROOT / "fixtures" / "src"), str(ROOT / "fixtures")]
+
+
+def form(stem: str) -> dict:
+    return extracted(FIXTURES / f"{stem}.pdf")["forms"][0]
+
+
+def test_sichuan_operator_value_and_unit_are_joined():
+    f = form("sichuan-project-2023-nutrition")
+    assert [i["target"] for i in f["indicators"]][:3] == ["≥1.1万人", "=100%", "及时"]  # 定性 is a kind, not a value
+    assert f["indicators"][0]["actual"] == "1.12万人"
+    assert f["total"] == {"weight": 100, "score": 99.9}  # the 合计 row
+    assert [r["source"] for r in f["funding"]] == ["total", "fiscal", "other", "other", "other"]
+    assert all(r["budget"] is None for r in f["funding"][2:])  # printed "/"
+
+
+def test_chongqing_takes_the_adjusted_target_where_printed():
+    f = form("chongqing-department-2022-adjusted-targets")
+    assert f["indicators"][2]["target"] == "≥96%"  # 调整指标值
+    assert f["indicators"][1]["target"] == "≥98%"  # no adjustment: 年初指标值
+    assert f["indicators"][0]["weight"] == 15 and f["indicators"][0]["score"] == 15  # 指标权重 / 指标得分
+
+
+def test_weight_printed_only_in_the_header():
+    f = form("municipal-project-2021-weight-in-header")
+    assert f["funding"][0]["weight"] == 20 and f["funding"][0]["score"] == 19
+    assert f["indicators"][0]["level1_label"] == "产出指标（40分）"
+    assert f["findings"] == []  # 20 + 80 = 100, 40 = 20 + 10 + 10
+
+
+def test_a_form_without_score_columns_is_not_scored():
+    f = form("project-2020-culture-unscored")
+    assert all(i["weight"] is None and i["score"] is None for i in f["indicators"])
+    assert all(r["weight"] is None and r["score"] is None for r in f["funding"])
+    assert f["total"] is None and f["findings"] == []
+
+
+def test_unseen_arrangement_of_known_labels():
+    """Columns reordered (完成值 before 目标值, 得分 before 分值) and a column added (备注)."""
+    got, want = form("project-2024-new-arrangement"), truth_of(FIXTURES / "project-2024-new-arrangement.pdf")["forms"][0]
+    assert field_diffs(got, want) == []
+    assert got["indicators"][0]["target"] == "≥3000人次" and got["indicators"][0]["actual"] == "3350人次"
+
+
+def test_horizontal_rules_only_reads_like_the_fully_ruled_form():
+    ruled = form("national-project-2021-water-clean")
+    bare = form("project-2021-water-horizontal-rules")
+    for key in ("funding", "indicators", "total", "goals"):
+        assert bare[key] == ruled[key], key
+
+
+def test_header_repeated_on_the_next_page():
+    f = form("project-2021-repeated-header")
+    assert f["pages"] == [1, 2] and len(f["indicators"]) == 32
+    assert {i["level2"] for i in f["indicators"][22:30]} == {"timeliness"}  # a merged label cut by the break
+    assert not any(i["name"] == "三级指标" for i in f["indicators"])  # the repeated header is no row
+
+
+def test_a_label_variant_is_one_line_in_a_vocabulary_file(tmp_path):
+    """A form printing 预算安排数 for the budget column: unknown until one word is added, no code."""
+    from make_fixtures import national_project
+
+    from forms import fund, ind
+    from layout import render_pdf
+
+    spec = national_project(
+        name="variant", year_text="（2022年度）", year=2022, project_name="测试项目", dept="某局", implementing_unit="某中心",
+        funding_cols=[("initial_budget", "年初预算数"), ("budget", "预算安排数"), ("executed", "全年执行数"),
+                      ("weight", "分值"), ("rate", "执行率"), ("score", "得分")],
+        funding=[fund("年度资金总额", initial_budget="10", budget="10", executed="9", weight="10", rate="90.00%", score="9.00")],
+        goals=("目标", "完成"), indicators=[ind("产出指标", "数量指标", "完成数量", "≥5个", "5个", "90", "90")],
+        total=("100", "99.00"))
+    pdf = tmp_path / "variant.pdf"
+    render_pdf(pdf, spec.blocks(), "STSong-Light")
+    before = run_cli("extract", str(pdf), "--out", str(tmp_path / "before"))
+    assert json.loads((tmp_path / "before" / "variant.json").read_text())["forms"][0]["funding"][0]["budget"] is None, before.stderr
+    vocab = tmp_path / "extra.toml"
+    vocab.write_text('[funding.columns]\nbudget = ["预算安排数"]\n', encoding="utf-8")
+    run_cli("extract", str(pdf), "--out", str(tmp_path / "after"), env={"FORMAUDIT_VOCABULARY": str(vocab)})
+    after = json.loads((tmp_path / "after" / "variant.json").read_text())["forms"][0]
+    assert after["funding"][0]["budget"] == 10 and after["findings"] == []
