@@ -183,7 +183,7 @@ def test_fuzzed_pdfs_never_crash_or_hang_the_batch(tmp_path):
     sources = fixture_pdfs("text")
     folder = tmp_path / "fuzz"
     folder.mkdir()
-    n = 300
+    n = 240  # corrupted fonts look garbled and go the OCR path, ~2 s each: a few hundred is enough
     for i in range(n):
         src = sources[i % len(sources)]
         (folder / f"m{i:03d}.pdf").write_bytes(mutate(src.read_bytes(), rng) + f"\n%{i}".encode())

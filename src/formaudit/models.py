@@ -31,6 +31,7 @@ class GridCell:
     bbox: BBox
     text: str
     confidence: float = 1.0
+    repairs: list[str] = field(default_factory=list)  # OCR misreads corrected, as "1 -> /"
 
     @property
     def x0(self) -> float:

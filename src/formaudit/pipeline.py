@@ -60,7 +60,13 @@ def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list
     previous_had_table = False
     with pdfplumber.open(path) as pdf:
         for scan in scans:
-            if needs_ocr(scan) or not wanted(scan.number, previous_had_table):
+            if needs_ocr(scan):
+                content = read_scan(path, pdf, scan, errors)
+                if content is not None:
+                    contents.append(content)
+                previous_had_table = bool(content and content.grids)
+                continue
+            if not wanted(scan.number, previous_had_table):
                 previous_had_table = False
                 continue
             page = pdf.pages[scan.number - 1]
@@ -85,6 +91,22 @@ def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list
     return contents
 
 
+def read_scan(path: Path, pdf, scan: PageScan, errors: list[ErrorEntry]) -> PageContent | None:
+    """An image-only page, or one whose text layer is unusable: read the picture (OCR)."""
+    from formaudit.detect.scan_grid import read_scanned_page
+
+    page = pdf.pages[scan.number - 1]
+    try:
+        return read_scanned_page(path, scan.number, float(page.width), float(page.height))
+    except (MemoryError, SystemError) as exc:
+        raise MemoryError(f"page {scan.number}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - one bad page must not lose the document
+        errors.append(ErrorEntry(code="OCR_FAILED", page=scan.number, message=f"{type(exc).__name__}: {exc}"))
+        return None
+    finally:
+        page.close()
+
+
 def camelot_cells(path: Path, page) -> list[list[tuple[float, float, float, float]]]:
     from formaudit.detect.camelot_grid import lattice_cells
 
@@ -100,21 +122,18 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
         record.source.sha256 = sha256_of(path)
         scans = scan_pages(path)
         record.source.pages = len(scans)
-        scanned = [s.number for s in scans if needs_ocr(s)]
         garbled = [s.number for s in scans if unusable_text_layer(s)]
         if garbled:
             errors.append(ErrorEntry(code="UNREADABLE_TEXT_LAYER", page=garbled[0],
-                                     message=f"the text layer of page(s) {_pages_text(garbled)} has no Unicode map (cid glyphs)"))
-        if scanned:
-            errors.append(ErrorEntry(code="NEEDS_OCR", page=scanned[0],
-                                     message=f"{len(scanned)} page(s) ({_pages_text(scanned)}) must be read by OCR, not read"))
+                                     message=f"the text layer of page(s) {_pages_text(garbled)} has no Unicode map "
+                                             "(cid glyphs): read by OCR instead"))
         contents = read_pages(path, scans, options, errors)
         for block in find_forms(contents):
             form, build_errors = build_form(block, split_sections(block))
             form.findings = audit(form)
             record.forms.append(form)
             errors.extend(build_errors)
-        if not record.forms and not scanned:
+        if not record.forms:
             errors.append(ErrorEntry(code="NO_FORM_FOUND", page=None,
                                      message=f"no self-evaluation form found in {len(scans)} page(s)"))
     except DocumentError as exc:

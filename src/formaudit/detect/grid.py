@@ -76,7 +76,11 @@ def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], sou
         if cell is not None:
             chars_by_cell.setdefault(id(cell), []).append(ch)
     for cell in cells:
-        cell.text = cell_text(chars_by_cell.get(id(cell), []))
+        held = chars_by_cell.get(id(cell), [])
+        cell.text = cell_text(held)
+        # a text layer is certain; OCR characters carry the engine's confidence: a cell is as sure as its least sure
+        cell.confidence = min((ch.get("confidence", 1.0) for ch in held), default=1.0)
+        cell.repairs = [f"{ch['repaired_from']} -> {ch['text']}" for ch in held if "repaired_from" in ch]
     bbox = (xs[0], ys[0], xs[-1], ys[-1])
     return Grid(page, bbox, xs, ys, cells, source)
 
@@ -104,7 +108,9 @@ def cell_text(chars: Sequence[dict]) -> str:
         line.sort(key=lambda c: c["x0"])
         parts = [line[0]["text"]]
         for prev, ch in zip(line, line[1:]):
-            if ch["x0"] - prev["x1"] > SPACE_GAP and not ch["text"].isspace() and not prev["text"].isspace():
+            # OCR boxes leave gaps between characters of one word: there a space needs half a character's height
+            gap = max(SPACE_GAP, 0.5 * ch["size"]) if "confidence" in ch else SPACE_GAP
+            if ch["x0"] - prev["x1"] > gap and not ch["text"].isspace() and not prev["text"].isspace():
                 parts.append(" ")
             parts.append(ch["text"])
         out.append("".join(parts))

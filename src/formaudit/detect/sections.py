@@ -63,11 +63,31 @@ def cell_under(row: Row, header: GridCell) -> GridCell | None:
     return best
 
 
+def _one_off(a: str, b: str) -> bool:
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1
+
+
+def vocabulary_field(columns: dict[str, str], text: str, read_by_ocr: bool) -> str | None:
+    """The field a header label names. An OCR'd label may differ from a known one by one
+    character (实际 read as 买际 under a seal), when no other known label is as close."""
+    key = label_key(text)
+    if key in columns:
+        return columns[key]
+    if read_by_ocr and len(key) >= 4:
+        near = {columns[k] for k in columns if _one_off(k, key)}
+        if len(near) == 1:
+            return near.pop()
+    return None
+
+
 def header_map(row: Row, columns: dict[str, str]) -> dict[str, GridCell]:
     """Header cells of a row by the field their label names; a section label spanning rows yields to a column header."""
     found: dict[str, GridCell] = {}
     for cell in sorted(row.cells, key=lambda c: (c.rowspan, c.col)):
-        name = columns.get(label_key(cell.text))
+        ocr = cell.confidence < 1.0
+        name = vocabulary_field(columns, cell.text, ocr)
+        if name is None and "\n" in cell.text:  # a note or a misread seal above the label: one line is the label
+            name = next((f for line in cell.text.splitlines() if (f := vocabulary_field(columns, line, ocr))), None)
         if name and name not in found:
             found[name] = cell
     return found

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from formaudit.detect.sections import FormSections, IndicatorLine
 from formaudit.models import FormBlock, GridCell
 from formaudit.normalize.labels import label_key, vocabulary, weight_in_label
-from formaudit.normalize.numbers import parse_number
+from formaudit.normalize.numbers import parse_number, repair_ocr_number
 from formaudit.normalize.text import clean_text, is_unreadable
 from formaudit.record import CellRef, DocumentError, Form, FundingRow, Goals, Indicator, Total
 
@@ -34,15 +34,26 @@ class FormBuilder:
     def note(self, path: str, cell: GridCell | None, text: str | None = None, **extra) -> None:
         if cell is None:
             return
+        if cell.repairs and "ocr_repairs" not in extra:
+            extra["ocr_repairs"] = cell.repairs
         self.cells[path] = CellRef(page=cell.page, bbox=list(cell.bbox), text=cell.text if text is None else text,
                                    confidence=round(cell.confidence, 4), **extra)
 
     def number(self, path: str, cell: GridCell | None, *, percent_header: bool = False) -> float | int | None:
         if cell is None:
             return None
-        parsed = parse_number(cell.text, percent_header=percent_header)
+        text, repairs = cell.text, list(cell.repairs)
+        parsed = parse_number(text, percent_header=percent_header)
+        if parsed.value is None and not parsed.empty and cell.confidence < 1.0:  # read by OCR: try the safe repairs
+            repaired = repair_ocr_number(text)
+            if repaired is not None:
+                repairs.append(f"{text} -> {repaired}")
+                text, parsed = repaired, parse_number(repaired, percent_header=percent_header)
         if not parsed.empty:  # a value, or text that should have been one (the validator flags it)
-            self.note(path, cell, **({"percent": True} if percent_header and parsed.value is not None else {}))
+            extra = {"percent": True} if percent_header and parsed.value is not None else {}
+            if repairs:
+                extra["ocr_repairs"] = repairs
+            self.note(path, cell, text, **extra)
         return parsed.value
 
     def text(self, path: str, cells: list[GridCell]) -> str | None:
@@ -62,7 +73,7 @@ class FormBuilder:
     # ------------------------------------------------------------------ parts
     def year(self) -> int | None:
         for line in [self.block.title, *self.block.header_lines]:
-            m = _YEAR.search(unicodedata.normalize("NFKC", line.text))
+            m = _YEAR.search(re.sub(r"\s+", "", unicodedata.normalize("NFKC", line.text)))  # OCR reads "20 20 年"
             if m:
                 return int(m.group(1))
         return None

@@ -58,3 +58,18 @@ def parse_number(text: str | None, *, percent_header: bool = False) -> Number:
     if scaled:
         value = value / 100
     return Number(raw, as_plain(value), decimals, scaled, False)
+
+
+# What OCR engines put for digits in a cell that can only hold a number. Each is unambiguous there:
+# a number column has no letters, and a full stop between digits is a decimal point.
+_OCR_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "〇": "0", "l": "1", "I": "1", "|": "1", "。": ".", "．": "."})
+
+
+def repair_ocr_number(text: str) -> str | None:
+    """A repaired reading of an OCR'd number cell, or None when there is nothing safe to repair."""
+    squeezed = re.sub(r"(?<=\d)\s+(?=[\d.,%])|(?<=[\d.,])\s+(?=\d)", "", text.strip())
+    repaired = squeezed.translate(_OCR_DIGIT_LOOKALIKES)
+    if repaired == text.strip():
+        return None
+    parsed = parse_number(repaired)
+    return repaired if parsed.value is not None else None

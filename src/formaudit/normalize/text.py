@@ -8,7 +8,11 @@ import re
 CJK_CHARS = r"\u2018-\u201f\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK = f"[{CJK_CHARS}]"
 # Literal HTML printed on the page by web systems: <p>, </p>, <ol style="…">, <br/>.
-_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+# OCR may drop the space after a tag name (<olstyle="…">) or turn its quotes curly: known tags
+# are matched without needing that space.
+_MARKUP = re.compile(r"</?(?:p|ol|ul|li|br|span|div|font|strong|em|b|i|u|h[1-6]|table|tr|td)(?![a-z])[^<>]*/?>"
+                     r"|</?(?:ol|ul|span|div|font|p)(?=style|class)[^<>]*>"
+                     r"|</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _SPACE_NEXT_TO_CJK = re.compile(rf"(?<={_CJK})\s+|\s+(?={_CJK})")
 UNREADABLE = re.compile(r"\(cid:\d+\)|\ufffd")
 

@@ -1,0 +1,171 @@
+"""Scanned pages -> the same grid model as text-layer pages.
+
+Ruling lines are found by morphology (long horizontal and vertical kernels), turned
+into edges in PDF points and handed to pdfplumber's own edges -> intersections ->
+cells functions; OCR characters take the place of the text layer's characters. From
+there, sections, normalizers and the validator are the text-layer path's, unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from pdfplumber import table as plumber_table
+
+from formaudit.detect.grid import MIN_CELLS, _inside, grid_from_cells, text_lines
+from formaudit.ingest.ocr import OcrChar, OcrPage, read_line, recognize
+from formaudit.ingest.scan import PreparedPage, binary, needs_quarter_turn, prepare, turned
+from formaudit.models import PageContent
+
+MAX_RULE_THICKNESS = 9  # px at 200 dpi: thicker dark bands are photocopy borders, not rules
+POOR_READING = 0.75  # mean confidence below this: try the page upside down
+
+
+def rule_edges(ink: np.ndarray, scale: float) -> list[dict]:
+    """Horizontal and vertical ruling lines as pdfplumber edges (points, top-left origin)."""
+    h, w = ink.shape
+    edges = []
+    for orientation, kernel in (("h", (max(25, w // 45), 1)), ("v", (1, max(25, h // 60)))):
+        mask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        if orientation == "h":  # bridge small gaps left by noise or a faint print
+            mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1)))
+        else:
+            mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 9)))
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        for x, y, bw, bh, _area in stats[1:count]:
+            thickness = bh if orientation == "h" else bw
+            if thickness > MAX_RULE_THICKNESS:
+                continue
+            if orientation == "h":
+                mid = (y + bh / 2) / scale
+                edges.append({"x0": x / scale, "x1": (x + bw) / scale, "top": mid, "bottom": mid, "width": bw / scale,
+                              "height": 0, "orientation": "h", "object_type": "line"})
+            else:
+                mid = (x + bw / 2) / scale
+                edges.append({"x0": mid, "x1": mid, "top": y / scale, "bottom": (y + bh) / scale, "width": 0,
+                              "height": bh / scale, "orientation": "v", "object_type": "line"})
+    return edges
+
+
+def cell_boxes(edges: list[dict]) -> list[list[tuple[float, float, float, float]]]:
+    """pdfplumber's own chain: merge edges, intersect, cells, tables."""
+    merged = plumber_table.merge_edges(edges, 3, 3, 3, 3)
+    intersections = plumber_table.edges_to_intersections(merged, 3, 3)
+    cells = plumber_table.intersections_to_cells(intersections)
+    return [t for t in plumber_table.cells_to_tables(cells) if len(t) >= MIN_CELLS]
+
+
+def as_chars(found: list[OcrChar], scale: float) -> list[dict]:
+    """OCR characters in the shape of pdfplumber's characters."""
+    return [{"text": c.text, "x0": c.box[0] / scale, "x1": c.box[2] / scale, "top": c.box[1] / scale,
+             "bottom": c.box[3] / scale, "size": (c.box[3] - c.box[1]) / scale, "upright": True, "doctop": c.box[1] / scale,
+             "confidence": c.score, **({"repaired_from": c.repaired_from} if c.repaired_from else {})}
+            for c in found]
+
+
+SLASH_SLANT = 12.0  # degrees from vertical: a stroke leaning more is "/", not "1"
+VERTICAL_STROKES = {"1", "l", "I", "|"}
+
+
+def stroke_slant(ink: np.ndarray) -> float | None:
+    """The lean from vertical, in degrees, of the stroke at the centre of a character box.
+
+    rapidocr's character boxes divide a line's box, so they may hold a neighbour's ink: the
+    connected component nearest the box's centre is taken, and its principal axis measured.
+    """
+    if ink.size == 0:
+        return None
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count < 2:
+        return None
+    h, w = ink.shape
+    centre = np.array([w / 2, h / 2])
+    candidates = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] >= 0.4 * h]
+    if not candidates:
+        return None
+    best = min(candidates, key=lambda i: np.linalg.norm(centroids[i] - centre))
+    ys, xs = np.nonzero(labels == best)
+    if len(xs) < 12 or stats[best, cv2.CC_STAT_HEIGHT] < 2 * stats[best, cv2.CC_STAT_WIDTH] * 0.6:
+        return None
+    cov = np.cov(np.vstack([xs - xs.mean(), ys - ys.mean()]))
+    vals, vecs = np.linalg.eigh(cov)
+    vx, vy = vecs[:, np.argmax(vals)]
+    return float(np.degrees(np.arctan2(abs(vx), abs(vy))))
+
+
+def repair_slashes(found: list[OcrChar], ink: np.ndarray) -> list[OcrChar]:
+    """OCR reads the "/" of an empty cell as "1": tell them apart by the stroke's lean. Recorded, not silent."""
+    out = []
+    for c in found:
+        if c.text in VERTICAL_STROKES:
+            x0, y0, x1, y1 = (int(round(v)) for v in c.box)
+            slant = stroke_slant(ink[max(0, y0):y1, max(0, x0):x1])
+            if slant is not None and slant > SLASH_SLANT:
+                out.append(OcrChar("/", c.score, c.box, repaired_from=c.text))
+                continue
+        out.append(c)
+    return out
+
+
+def reread_empty_cells(grid, prepared: PreparedPage, ink: np.ndarray) -> None:
+    """The text detector passes over a lone short value (a single 0): read cells that hold ink but no text."""
+    scale = prepared.scale
+    for cell in grid.cells:
+        if cell.text:
+            continue
+        x0, y0, x1, y1 = (int(round(v * scale)) for v in cell.bbox)
+        inset = 4
+        crop_ink = ink[y0 + inset:y1 - inset, x0 + inset:x1 - inset]
+        if crop_ink.size == 0 or cv2.countNonZero(crop_ink) < 25:
+            continue
+        ys, xs = np.nonzero(crop_ink)
+        if ys.max() - ys.min() < 8:  # specks and dust, not a character
+            continue
+        pad = 6
+        top, left = y0 + inset + ys.min(), x0 + inset + xs.min()
+        crop = prepared.image[max(0, top - pad):y0 + inset + ys.max() + pad, max(0, left - pad):x0 + inset + xs.max() + pad]
+        read = read_line(crop)
+        if read and read[0].strip():
+            cell.text, cell.confidence = read[0].strip(), read[1]
+
+
+def has_grid(prepared: PreparedPage, ink: np.ndarray) -> bool:
+    """A cheap look before OCR: does the page hold a ruled table at all?"""
+    return bool(cell_boxes(rule_edges(ink, prepared.scale)))
+
+
+def upright_reading(prepared: PreparedPage) -> tuple[PreparedPage, OcrPage]:
+    """OCR the page; if its text lines stand on end, turn it a quarter; if it reads poorly, a half."""
+    reading = recognize(prepared.image)
+    if needs_quarter_turn(reading.lines):
+        prepared = turned(prepared, 90)
+        reading = recognize(prepared.image)
+    if reading.chars and reading.mean_score < POOR_READING:
+        flipped = turned(prepared, 180)
+        again = recognize(flipped.image)
+        if again.mean_score > reading.mean_score:
+            prepared, reading = flipped, again
+    return prepared, reading
+
+
+def read_prepared(prepared: PreparedPage, number: int) -> PageContent:
+    prepared, reading = upright_reading(prepared)
+    ink = binary(prepared.image)
+    boxes = cell_boxes(rule_edges(ink, prepared.scale))
+    chars = as_chars(repair_slashes(reading.chars, ink), prepared.scale)
+    grids = [g for b in boxes if (g := grid_from_cells(number, b, chars, source="ocr"))]
+    for grid in grids:
+        reread_empty_cells(grid, prepared, ink)
+    grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
+    outside = [ch for ch in chars if not any(_inside(ch, g.bbox) for g in grids)]
+    return PageContent(number, prepared.width_pt, prepared.height_pt, grids, text_lines(number, outside), kind="scan")
+
+
+def read_scanned_page(path: Path, number: int, width_pt: float, height_pt: float) -> PageContent | None:
+    """A scanned page's grid and text, or None when the page holds no ruled table (nothing to OCR)."""
+    prepared = prepare(path, number, width_pt, height_pt)
+    if not has_grid(prepared, binary(prepared.image)):
+        return None
+    return read_prepared(prepared, number)

@@ -1,0 +1,122 @@
+"""Scanned pages -> clean, upright, straight images (opencv-python-headless).
+
+Order: render -> drop red seal ink -> coarse orientation (0/90/180/270) -> skew
+(up to ±5°) -> grey image for OCR and a binary one for ruling lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pypdfium2
+
+OCR_DPI = 200
+MAX_SKEW = 5.0
+
+
+@dataclass
+class PreparedPage:
+    image: np.ndarray  # grey, upright and straight
+    scale: float  # pixels per PDF point
+    rotation: int  # degrees turned clockwise to make it upright (0/90/180/270)
+    skew: float  # degrees corrected
+    width_pt: float
+    height_pt: float
+
+
+def render(path: Path, page_number: int, dpi: int = OCR_DPI) -> np.ndarray:
+    """The page as an RGB array (pypdfium2 is not thread-safe: one document per process at a time)."""
+    doc = pypdfium2.PdfDocument(str(path))
+    try:
+        page = doc[page_number - 1]
+        bitmap = page.render(scale=dpi / 72)
+        image = np.array(bitmap.to_pil().convert("RGB"))
+        page.close()
+        return image
+    finally:
+        doc.close()
+
+
+def drop_red_ink(rgb: np.ndarray) -> np.ndarray:
+    """Seals are stamped in red over cells: whiten red pixels (any shade, antialiased edges too)
+    before anything reads the page. Black ink under a seal stays dark and is kept."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    red = ((hue <= 12) | (hue >= 165)) & (sat >= 50) & (val >= 70)
+    out = rgb.copy()
+    out[red] = 255
+    return out
+
+
+def to_grey(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def binary(grey: np.ndarray) -> np.ndarray:
+    """Ink as white on black, robust to uneven scans (adaptive threshold after a light denoise)."""
+    smooth = cv2.medianBlur(grey, 3)
+    return cv2.adaptiveThreshold(smooth, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+
+
+def needs_quarter_turn(text_boxes: list[tuple[float, float, float, float]]) -> bool:
+    """Lines of text standing upright: the page lies on its side."""
+    tall = sum(1 for x0, y0, x1, y1 in text_boxes if (y1 - y0) > 1.5 * (x1 - x0))
+    wide = sum(1 for x0, y0, x1, y1 in text_boxes if (x1 - x0) > 1.5 * (y1 - y0))
+    return tall > wide and tall >= 5
+
+
+def rotate_quarters(image: np.ndarray, degrees: int) -> np.ndarray:
+    turns = {0: None, 90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}[degrees % 360]
+    return image if turns is None else cv2.rotate(image, turns)
+
+
+def skew_angle(ink: np.ndarray) -> float:
+    """The median angle of long, nearly horizontal lines (table rules), in degrees.
+
+    Detected on a half-size image with coarse angle bins (fast); each angle is then read from
+    its segment's end points, which is as fine as the image allows.
+    """
+    small = cv2.resize(ink, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    _, small = cv2.threshold(small, 60, 255, cv2.THRESH_BINARY)
+    h, w = small.shape
+    lines = cv2.HoughLinesP(small, 1, np.pi / 360, threshold=120, minLineLength=w // 4, maxLineGap=4)
+    if lines is None:
+        return 0.0
+    segments = np.asarray(lines).reshape(-1, 4)  # OpenCV 4 gives (N,1,4), OpenCV 5 (N,4)
+    angles = []
+    for x0, y0, x1, y1 in segments:
+        angle = np.degrees(np.arctan2(float(y1 - y0), float(x1 - x0)))
+        if abs(angle) <= MAX_SKEW + 0.5:
+            angles.append(angle)
+    return float(np.median(angles)) if angles else 0.0
+
+
+def straighten(image: np.ndarray, angle: float) -> np.ndarray:
+    if abs(angle) < 0.05:
+        return image
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    border = 255 if image.ndim == 2 else (255, 255, 255)
+    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+
+
+def prepare(path: Path, page_number: int, width_pt: float, height_pt: float, dpi: int = OCR_DPI) -> PreparedPage:
+    """Rendered, seal ink dropped, straightened. Orientation is settled by the caller after OCR,
+    from the shape of the text lines it found (a turned page is rare; it alone pays twice)."""
+    grey = to_grey(drop_red_ink(render(path, page_number, dpi)))
+    return straightened(PreparedPage(grey, dpi / 72, 0, 0.0, width_pt, height_pt))
+
+
+def straightened(page: PreparedPage) -> PreparedPage:
+    angle = skew_angle(binary(page.image))
+    return PreparedPage(straighten(page.image, angle), page.scale, page.rotation, page.skew + angle, page.width_pt, page.height_pt)
+
+
+def turned(page: PreparedPage, degrees: int) -> PreparedPage:
+    """The page turned clockwise by a multiple of 90°, straightened again."""
+    image = rotate_quarters(page.image, degrees)
+    width, height = (page.height_pt, page.width_pt) if degrees % 180 else (page.width_pt, page.height_pt)
+    return straightened(PreparedPage(image, page.scale, (page.rotation + degrees) % 360, page.skew, width, height))

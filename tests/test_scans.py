@@ -1,0 +1,117 @@
+"""Scanned forms (image-only pages, cid fonts): the same record as the digital originals, with confidences."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import FIXTURES, ROOT, extracted, fixture_pdfs, truth_of
+from truth import FUNDING_FIELDS, INDICATOR_FIELDS, finding_keys, norm
+
+SCANS = fixture_pdfs("ocr")
+NUMERIC = {"initial_budget", "budget", "executed", "transfer", "weight", "rate", "score"}
+TEXT_FORM = ("title", "unit_name", "project_name", "implementing_unit")
+
+
+def tally() -> dict[str, list[int]]:
+    """[right, total] per kind of field over every scanned fixture."""
+    counts = {"numeric": [0, 0], "text": [0, 0], "identity": [0, 0], "recall": [0, 0], "forms": [0, 0]}
+
+    def count(kind, got, want):
+        counts[kind][1] += 1
+        counts[kind][0] += norm(got) == norm(want)
+
+    for pdf in SCANS:
+        got_forms, want_forms = extracted(pdf)["forms"], truth_of(pdf)["forms"]
+        count("forms", len(got_forms), len(want_forms))
+        for got, want in zip(got_forms, want_forms):
+            for f in ("form_type", "year", "unit_name"):
+                count("identity", got.get(f), want.get(f))
+            for f in TEXT_FORM:
+                count("text", got.get(f), want.get(f))
+            for f in ("planned", "achieved"):
+                count("text", (got.get("goals") or {}).get(f), (want.get("goals") or {}).get(f))
+            for key, fields in (("funding", FUNDING_FIELDS), ("indicators", INDICATOR_FIELDS)):
+                for g, w in zip(got[key], want[key]):
+                    for f in fields:
+                        count("numeric" if f in NUMERIC else "text", g.get(f), w.get(f))
+                if len(got[key]) != len(want[key]):  # missing or extra rows count as wrong fields
+                    missing = abs(len(got[key]) - len(want[key]))
+                    counts["numeric"][1] += missing * len(NUMERIC & set(fields))
+                    counts["text"][1] += missing * len(set(fields) - NUMERIC)
+            for f in ("weight", "score"):
+                count("numeric", (got.get("total") or {}).get(f), (want.get("total") or {}).get(f))
+            planted = finding_keys(want)
+            counts["recall"][1] += len(planted)
+            counts["recall"][0] += len(planted & finding_keys(got))
+    return counts
+
+
+def test_there_are_varied_scans():
+    styles = [truth_of(p)["source"].get("scan_style", {}) for p in SCANS]
+    assert len(SCANS) >= 8
+    assert {150, 200, 300} <= {s.get("dpi") for s in styles}
+    assert any(s.get("quarter_turn") for s in styles) and any(s.get("seal") for s in styles)
+    assert any(abs(s.get("skew", 0)) >= 3 for s in styles) and any(s.get("jpeg") for s in styles)
+    assert any(truth_of(p)["source"].get("scanned_pages") not in (None, "all") for p in SCANS)  # text and scan mixed
+
+
+def test_scanned_fields_meet_the_accuracy_targets():
+    counts = tally()
+    rate = {k: right / total if total else 1.0 for k, (right, total) in counts.items()}
+    print("\nscanned fixtures:", json.dumps({k: f"{r:.2%} ({counts[k][0]}/{counts[k][1]})" for k, r in rate.items()}))
+    assert rate["forms"] == 1.0
+    assert rate["identity"] == 1.0
+    assert rate["numeric"] >= 0.99
+    assert rate["text"] >= 0.97
+    assert rate["recall"] >= 0.95
+
+
+@pytest.mark.parametrize("pdf", SCANS, ids=[p.stem for p in SCANS])
+def test_no_certain_error_on_a_clean_scan(pdf):
+    for got, want in zip(extracted(pdf)["forms"], truth_of(pdf)["forms"]):
+        planted = finding_keys(want)
+        for f in got["findings"]:
+            if f["severity"] == "error" and (f["code"], f["path"]) not in planted:
+                assert f.get("uncertain") is True, f
+
+
+@pytest.mark.parametrize("pdf", SCANS, ids=[p.stem for p in SCANS])
+def test_ocr_cells_carry_confidence(pdf):
+    record = extracted(pdf)
+    ocr_pages = set(range(1, record["source"]["pages"] + 1))
+    scanned = truth_of(pdf)["source"].get("scanned_pages")
+    if isinstance(scanned, list):
+        ocr_pages = set(scanned)
+    cells = [c for f in record["forms"] for c in f["cells"].values() if c["page"] in ocr_pages]
+    assert cells and all(0 <= c["confidence"] <= 1 for c in cells)
+    assert any(c["confidence"] < 1 for c in cells)  # read by OCR, not a text layer
+
+
+def test_scan_extraction_works_without_a_network(tmp_path):
+    """The OCR models come from the installed package: no download, even with no network at all."""
+    pdf = FIXTURES / "scan-water-150dpi-noisy.pdf"
+    env = dict(os.environ, HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", NO_PROXY="",
+               HOME=str(tmp_path))  # a fresh home: no cached models anywhere
+    code = (
+        "import socket\n"
+        "real = socket.socket.connect\n"
+        "def refuse(self, address):\n"
+        "    if self.family != socket.AF_UNIX: raise OSError('network disabled for this test')\n"
+        "    return real(self, address)\n"
+        "socket.socket.connect = refuse\n"
+        "from formaudit.pipeline import extract\n"
+        f"r = extract({str(pdf)!r})\n"
+        "print(len(r.forms), r.forms[0].project_name)\n"
+    )
+    cmd = [sys.executable, "-c", code]
+    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
+        cmd = ["unshare", "-n", *cmd]  # a process with no network interface but loopback
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["1", "农村饮水安全巩固提升工程"]
