@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: run test bench fixtures lint install clean help
+.PHONY: run test bench fixtures lint install clean help browser
 
 help:
 	@echo "make run       install into .venv, then convert fixtures/pdfs into $(OUT)/ (DuckDB, Parquet, JSON, report)"
@@ -26,10 +26,18 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/formaudit batch fixtures/pdfs --db $(OUT)/results.duckdb --json $(OUT)/json --parquet $(OUT)/parquet
+	$(VENV)/bin/formaudit batch fixtures/pdfs --db $(OUT)/results.duckdb --json $(OUT)/json --parquet $(OUT)/parquet --report $(OUT)/report.html --xlsx $(OUT)/report.xlsx
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -q
+
+# The report's browser test drives Debian's chromium; installed here where missing and possible (root, apt).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the report's browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
+	  else echo "chromium is not installed: the report's browser test will be skipped"; fi; }
 
 bench: $(STAMP)
 	$(PY) bench/bench.py

@@ -71,3 +71,13 @@ def load_schema() -> dict:
 @pytest.fixture(scope="session")
 def schema() -> dict:
     return load_schema()
+
+
+@pytest.fixture(scope="session")
+def fixtures_batch(tmp_path_factory):
+    """The fixtures' batch, as `make run` makes it: (database, report, workbook, the CLI's result)."""
+    out = tmp_path_factory.mktemp("fixtures-batch")
+    db, report, xlsx = out / "results.duckdb", out / "report.html", out / "report.xlsx"
+    result = run_cli("batch", str(FIXTURES), "--db", str(db), "--report", str(report), "--xlsx", str(xlsx), timeout=900)
+    assert result.returncode == 0, result.stderr
+    return db, report, xlsx, result

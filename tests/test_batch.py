@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from archive import BROKEN_KINDS, build_archive, mutate
-from conftest import ROOT, fixture_pdfs, run_cli
+from conftest import fixture_pdfs, run_cli
 
 TABLES = ("documents", "files", "forms", "funding", "indicators", "findings")
 ORDER = {"documents": "sha256", "files": "path", "forms": "form_id", "funding": "form_id, row_index",
@@ -196,11 +196,10 @@ def test_fuzzed_pdfs_never_crash_or_hang_the_batch(tmp_path):
     assert len(rows) == n and {s for _, s in rows} <= {"ok", "no_form", "failed"}
 
 
-def test_make_run_query_works(tmp_path):
+def test_make_run_query_works(fixtures_batch):
     from formaudit.batch import TRY_QUERY
 
-    db = tmp_path / "fixtures.duckdb"
-    result = run_cli("batch", str(ROOT / "fixtures" / "pdfs"), "--db", str(db))
+    db, _, _, result = fixtures_batch
     assert f'formaudit query {db} "{TRY_QUERY}"' in result.stderr
     query = run_cli("query", str(db), TRY_QUERY, "--format", "json")
     rows = json.loads(query.stdout)

@@ -236,9 +236,19 @@ def run_batch_cli(args) -> int:
         print("formaudit: no PDF found under the given paths", file=sys.stderr)
         return 2
     print_summary(summary, db if not args.dask else Path(args.parquet), args)
-    if args.report and not args.dask:
-        from formaudit.export.report import write_report
+    if (args.report or args.xlsx) and not args.dask:
+        from formaudit.export.report import load_records
 
-        write_report([db], Path(args.report))
-        print(f"  report:   {args.report}", file=sys.stderr)
+        records = load_records([db])
+        if args.report:
+            from formaudit.export.json_record import write_atomic
+            from formaudit.export.report import render
+
+            write_atomic(Path(args.report), render(records))
+            print(f"  report:   {args.report}", file=sys.stderr)
+        if args.xlsx:
+            from formaudit.export.xlsx import write_workbook
+
+            write_workbook(records, Path(args.xlsx))
+            print(f"  workbook: {args.xlsx}", file=sys.stderr)
     return 2 if summary.failed else 0

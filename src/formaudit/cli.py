@@ -19,6 +19,7 @@ examples:
   formaudit audit form.pdf                        findings as a table; exit 1 if any error finding
   formaudit validate out/json/*.json              re-audit records without their PDFs
   formaudit batch archive/ --db results.duckdb    a whole archive into DuckDB (resumable, parallel)
+  formaudit report results.duckdb --out report.html --xlsx report.xlsx
   formaudit debug form.pdf --out debug/           draw the detected grid and sections on each page
   formaudit query results.duckdb "SELECT * FROM findings"
 
@@ -196,6 +197,26 @@ def cmd_stats(args) -> int:
     return print_stats(Path(args.db))
 
 
+def cmd_report(args) -> int:
+    from formaudit.export.json_record import write_atomic
+    from formaudit.export.report import load_records, render
+
+    sources = [Path(p) for p in args.sources]
+    missing = [p for p in sources if not p.exists()]
+    if missing:
+        print(f"formaudit: no such file: {missing[0]}", file=sys.stderr)
+        return 2
+    records = load_records(sources)
+    write_atomic(Path(args.out), render(records))
+    print(f"report: {args.out} ({len(records)} file(s))", file=sys.stderr)
+    if args.xlsx:
+        from formaudit.export.xlsx import write_workbook
+
+        write_workbook(records, Path(args.xlsx))
+        print(f"workbook: {args.xlsx}", file=sys.stderr)
+    return 0
+
+
 def cmd_query(args) -> int:
     from formaudit.export.duckdb_store import print_query
 
@@ -259,9 +280,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="process every file again, even those already done")
     p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed scheduler (tcp://host:8786); needs --parquet")
     p.add_argument("--report", metavar="HTML", help="also write the HTML audit report")
+    p.add_argument("--xlsx", metavar="FILE", help="also write the tables and findings as an Excel workbook")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     grid_option(p)
     p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("report", help="write the HTML audit report (and an Excel workbook)",
+                       description="One self-contained HTML file: a summary, charts, a filterable list of forms, and for "
+                       "each finding a crop of the page with the cells outlined, printed and recomputed values and the rule.")
+    p.add_argument("sources", nargs="+", metavar="DB|RECORDS", help="a batch database (.duckdb), JSON records or folders of them")
+    p.add_argument("--out", default="report.html", help="the HTML file (default: report.html)")
+    p.add_argument("--xlsx", metavar="FILE", help="also write the tables and findings as an Excel workbook")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("query", help="run a read-only SQL query on a batch database",
                        description="Tables: documents, files, forms, funding, indicators, findings (see README).")

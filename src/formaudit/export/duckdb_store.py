@@ -47,15 +47,7 @@ class Store:
 
     def record_of(self, path: str) -> dict | None:
         """The JSON record of a file, rebuilt from the store: byte for byte what extraction wrote."""
-        row = self.con.execute(
-            "SELECT d.sha256, d.pages, d.errors_json FROM files f JOIN documents d USING (sha256) WHERE f.path = ?", [path]
-        ).fetchone()
-        if row is None:
-            return None
-        sha, pages, errors_json = row
-        forms = self.con.execute("SELECT record_json FROM forms WHERE sha256 = ? ORDER BY form_index", [sha]).fetchall()
-        return {"source": {"path": path, "sha256": sha, "pages": pages}, "forms": [json.loads(f[0]) for f in forms],
-                "errors": json.loads(errors_json) if errors_json else []}
+        return record_from(self.con, path)
 
     # ------------------------------------------------------------ writing
     def write_document(self, rows: dict[str, list[dict]]) -> None:
@@ -121,6 +113,28 @@ class Store:
             os.replace(tmp, target)
             written.append(target)
         return written
+
+
+def record_from(con, path: str) -> dict | None:
+    row = con.execute(
+        "SELECT d.sha256, d.pages, d.errors_json FROM files f JOIN documents d USING (sha256) WHERE f.path = ?", [path]
+    ).fetchone()
+    if row is None:
+        return None
+    sha, pages, errors_json = row
+    forms = con.execute("SELECT record_json FROM forms WHERE sha256 = ? ORDER BY form_index", [sha]).fetchall()
+    return {"source": {"path": path, "sha256": sha, "pages": pages}, "forms": [json.loads(f[0]) for f in forms],
+            "errors": json.loads(errors_json) if errors_json else []}
+
+
+def records_in(db: Path) -> list[dict]:
+    """Every file's record in a batch database, by path."""
+    con = _open_read_only(db)
+    try:
+        paths = [r[0] for r in con.execute("SELECT path FROM files ORDER BY path").fetchall()]
+        return [rec for p in paths if (rec := record_from(con, p)) is not None]
+    finally:
+        con.close()
 
 
 STATS_QUERIES = {

@@ -34,6 +34,7 @@ def write_atomic(path: Path, text: str) -> None:
     """Write to a temporary file beside the target, then rename: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; a result file is for reading
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
