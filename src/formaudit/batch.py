@@ -41,6 +41,19 @@ class Summary:
     peak_worker_mb: float = 0.0
     failures: list[str] = field(default_factory=list)
 
+    def add(self, doc: dict) -> None:
+        """Count one processed document, from its `documents` row."""
+        self.processed += 1
+        self.pages += doc["pages"] or 0
+        self.forms += doc["forms"]
+        self.error_findings += doc["error_findings"]
+        self.warning_findings += doc["warning_findings"]
+        if doc["status"] == "failed":
+            self.failed += 1
+            self.failures.append(f"{doc['path']}: {doc['error_code']}: {doc['error_message']}")
+        elif doc["status"] == "no_form":
+            self.no_form += 1
+
 
 def outcome_record(outcome: Outcome) -> Record:
     """The record of a finished task; a timeout or crash becomes a record with that error."""
@@ -115,39 +128,20 @@ class ProgressView:
             self.progress.stop()
 
 
-def account(summary: Summary, record: Record) -> None:
-    from formaudit.export.tables import document_status
-
-    status, code, message = document_status(record)
-    summary.processed += 1
-    summary.pages += record.source.pages or 0
-    summary.forms += len(record.forms)
-    for form in record.forms:
-        for f in form.findings:
-            if f.severity == "error":
-                summary.error_findings += 1
-            else:
-                summary.warning_findings += 1
-    if status == "failed":
-        summary.failed += 1
-        summary.failures.append(f"{record.source.path}: {code}: {message}")
-    elif status == "no_form":
-        summary.no_form += 1
-
-
 def run_local(plan: Plan, store: Store, summary: Summary, workers: int, timeout: float, memory_mb: int, quiet: bool) -> None:
     view = ProgressView(len(plan.tasks) + len(plan.unreadable), quiet)
     try:
         for task in plan.unreadable:
             record = Record(source=Source(path=task.display_path, sha256=task.sha256, pages=None),
                             errors=[DocumentError(code="UNREADABLE_FILE", message=task.unreadable or "", page=None)])
-            store.write_document(record_rows(record, 0, 0.0))
-            account(summary, record)
+            rows = record_rows(record, 0, 0.0)
+            store.write_document(rows)
+            summary.add(rows["documents"][0])
             view.update(summary)
         for outcome in run_isolated(plan.tasks, workers, timeout, memory_mb):
-            record = outcome_record(outcome)
-            store.write_document(record_rows(record, outcome.task.size_bytes, outcome.seconds))
-            account(summary, record)
+            rows = record_rows(outcome_record(outcome), outcome.task.size_bytes, outcome.seconds)
+            store.write_document(rows)
+            summary.add(rows["documents"][0])
             summary.peak_worker_mb = max(summary.peak_worker_mb, outcome.peak_rss_mb)
             view.update(summary)
     finally:

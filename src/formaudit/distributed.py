@@ -31,7 +31,7 @@ def _write_part(directory: Path, table: str, name: str, rows: list[dict]) -> Non
 
 
 def process_to_parquet(task: Task, out_dir: str, timeout: float, memory_mb: int) -> dict:
-    """Runs on a worker: one document -> its Parquet parts; returns counts for the progress line."""
+    """Runs on a worker: one document -> its Parquet parts; returns its `documents` row for the summary."""
     from formaudit.batch import outcome_record
 
     outcome = next(run_isolated([task], 1, timeout, memory_mb))
@@ -41,10 +41,7 @@ def process_to_parquet(task: Task, out_dir: str, timeout: float, memory_mb: int)
     # the documents part last: its presence says the document is complete
     for table in ("forms", "funding", "indicators", "findings", "documents"):
         _write_part(directory, table, task.sha256, rows[table])
-    doc = rows["documents"][0]
-    return {"sha256": task.sha256, "status": doc["status"], "pages": doc["pages"] or 0, "forms": doc["forms"],
-            "errors": doc["error_findings"], "warnings": doc["warning_findings"],
-            "failure": f"{task.display_path}: {doc['error_code']}: {doc['error_message']}" if doc["status"] == "failed" else None}
+    return rows["documents"][0]
 
 
 def run_dask(paths: list[str], address, out_dir: Path, *, timeout: float = 1200, memory_mb: int = 3072, max_mb: int = 512,
@@ -68,17 +65,7 @@ def run_dask(paths: list[str], address, out_dir: Path, *, timeout: float = 1200,
         futures = [client.submit(process_to_parquet, t, str(out_dir), timeout, memory_mb, key=f"formaudit-{t.sha256}", pure=False)
                    for t in todo]
         for future in as_completed(futures):
-            result = future.result()
-            summary.processed += 1
-            summary.pages += result["pages"]
-            summary.forms += result["forms"]
-            summary.error_findings += result["errors"]
-            summary.warning_findings += result["warnings"]
-            if result["status"] == "failed":
-                summary.failed += 1
-                summary.failures.append(result["failure"])
-            elif result["status"] == "no_form":
-                summary.no_form += 1
+            summary.add(future.result())
             if not quiet and sys.stderr.isatty():
                 print(f"\r{summary.processed}/{len(todo)} documents", end="", file=sys.stderr)
     finally:
