@@ -88,18 +88,21 @@ def _box(bbox, scale: float) -> list[float]:
 
 
 def _draw_page(draw: ImageDraw.ImageDraw, content: PageContent, used, values, scale: float) -> None:
+    # a scan's cells were found on the straightened image: draw them where they are on the page (page_bbox)
     for grid in content.grids:
         for cell in grid.cells:
-            draw.rectangle(_box(cell.bbox, scale), outline=(120, 120, 120, 255), width=1)
-        draw.rectangle(_box(grid.bbox, scale), outline=(0, 0, 0, 255), width=2)
+            draw.rectangle(_box(cell.page_bbox or cell.bbox, scale), outline=(120, 120, 120, 255), width=1)
+        if content.kind != "scan":
+            draw.rectangle(_box(grid.bbox, scale), outline=(0, 0, 0, 255), width=2)
     for cell, section in used:
         if cell.page == content.number:
-            draw.rectangle(_box(cell.bbox, scale), fill=COLOURS[section] + (45,))
+            draw.rectangle(_box(cell.page_bbox or cell.bbox, scale), fill=COLOURS[section] + (45,))
     for page, bbox in values:
         if page == content.number:
             draw.rectangle(_box(bbox, scale), outline=(255, 140, 0, 255), width=2)
-    for line in content.lines:
-        draw.rectangle(_box(line.bbox, scale), outline=(150, 80, 200, 200), width=1)
+    if content.kind != "scan":  # text lines of a scan are on the straightened image
+        for line in content.lines:
+            draw.rectangle(_box(line.bbox, scale), outline=(150, 80, 200, 200), width=1)
     x, y = 8, 8
     for name, colour in COLOURS.items():
         draw.rectangle([x, y, x + 12, y + 12], fill=colour + (160,))

@@ -32,6 +32,7 @@ class GridCell:
     text: str
     confidence: float = 1.0
     repairs: list[str] = field(default_factory=list)  # OCR misreads corrected, as "1 -> /"
+    page_bbox: BBox | None = None  # for a scan: bbox on the page as it stands (bbox is on the straightened image)
 
     @property
     def x0(self) -> float:

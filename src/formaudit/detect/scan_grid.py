@@ -159,6 +159,9 @@ def read_prepared(prepared: PreparedPage, number: int) -> PageContent:
     for grid in grids:
         reread_empty_cells(grid, prepared, ink)
     grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
+    for grid in grids:  # the record's boxes are on the page as the PDF stands, not on the corrected image
+        for cell in grid.cells:
+            cell.page_bbox = prepared.page_box(cell.bbox)
     outside = [ch for ch in chars if not any(_inside(ch, g.bbox) for g in grids)]
     return PageContent(number, prepared.width_pt, prepared.height_pt, grids, text_lines(number, outside), kind="scan")
 

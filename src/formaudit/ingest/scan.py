@@ -6,7 +6,7 @@ Order: render -> drop red seal ink -> coarse orientation (0/90/180/270) -> skew
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -23,8 +23,18 @@ class PreparedPage:
     scale: float  # pixels per PDF point
     rotation: int  # degrees turned clockwise to make it upright (0/90/180/270)
     skew: float  # degrees corrected
-    width_pt: float
+    width_pt: float  # of the page as it stands in the PDF
     height_pt: float
+    to_corrected: np.ndarray = field(default_factory=lambda: np.eye(3))  # rendered pixels -> corrected pixels
+
+    def page_box(self, bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        """A box in corrected points -> the same box on the page as the PDF stands (points, top-left origin)."""
+        back = np.linalg.inv(self.to_corrected)
+        x0, y0, x1, y1 = (v * self.scale for v in bbox)
+        corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]]).T
+        xs, ys, _ = back @ corners
+        return (round(float(xs.min()) / self.scale, 2), round(float(ys.min()) / self.scale, 2),
+                round(float(xs.max()) / self.scale, 2), round(float(ys.max()) / self.scale, 2))
 
 
 def render(path: Path, page_number: int, dpi: int = OCR_DPI) -> np.ndarray:
@@ -94,13 +104,27 @@ def skew_angle(ink: np.ndarray) -> float:
     return float(np.median(angles)) if angles else 0.0
 
 
+def skew_matrix(shape: tuple[int, ...], angle: float) -> np.ndarray:
+    h, w = shape[:2]
+    return np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), [0, 0, 1]])
+
+
 def straighten(image: np.ndarray, angle: float) -> np.ndarray:
     if abs(angle) < 0.05:
         return image
     h, w = image.shape[:2]
-    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     border = 255 if image.ndim == 2 else (255, 255, 255)
-    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    return cv2.warpAffine(image, skew_matrix(image.shape, angle)[:2], (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+
+
+def quarter_matrix(shape: tuple[int, ...], degrees: int) -> np.ndarray:
+    """Where rotate_quarters sends a pixel, as a matrix."""
+    h, w = shape[:2]
+    return {0: np.eye(3),
+            90: np.array([[0, -1, h - 1], [1, 0, 0], [0, 0, 1]], dtype=float),
+            180: np.array([[-1, 0, w - 1], [0, -1, h - 1], [0, 0, 1]], dtype=float),
+            270: np.array([[0, 1, 0], [-1, 0, w - 1], [0, 0, 1]], dtype=float)}[degrees % 360]
 
 
 def prepare(path: Path, page_number: int, width_pt: float, height_pt: float, dpi: int = OCR_DPI) -> PreparedPage:
@@ -112,11 +136,15 @@ def prepare(path: Path, page_number: int, width_pt: float, height_pt: float, dpi
 
 def straightened(page: PreparedPage) -> PreparedPage:
     angle = skew_angle(binary(page.image))
-    return PreparedPage(straighten(page.image, angle), page.scale, page.rotation, page.skew + angle, page.width_pt, page.height_pt)
+    if abs(angle) < 0.05:
+        return page
+    moved = skew_matrix(page.image.shape, angle) @ page.to_corrected
+    return PreparedPage(straighten(page.image, angle), page.scale, page.rotation, page.skew + angle, page.width_pt,
+                        page.height_pt, moved)
 
 
 def turned(page: PreparedPage, degrees: int) -> PreparedPage:
     """The page turned clockwise by a multiple of 90°, straightened again."""
-    image = rotate_quarters(page.image, degrees)
-    width, height = (page.height_pt, page.width_pt) if degrees % 180 else (page.width_pt, page.height_pt)
-    return straightened(PreparedPage(image, page.scale, (page.rotation + degrees) % 360, page.skew, width, height))
+    moved = quarter_matrix(page.image.shape, degrees) @ page.to_corrected
+    return straightened(PreparedPage(rotate_quarters(page.image, degrees), page.scale, (page.rotation + degrees) % 360,
+                                     page.skew, page.width_pt, page.height_pt, moved))

@@ -36,7 +36,7 @@ class FormBuilder:
             return
         if cell.repairs and "ocr_repairs" not in extra:
             extra["ocr_repairs"] = cell.repairs
-        self.cells[path] = CellRef(page=cell.page, bbox=list(cell.bbox), text=cell.text if text is None else text,
+        self.cells[path] = CellRef(page=cell.page, bbox=list(cell.page_bbox or cell.bbox), text=cell.text if text is None else text,
                                    confidence=round(cell.confidence, 4), **extra)
 
     def number(self, path: str, cell: GridCell | None, *, percent_header: bool = False) -> float | int | None:
