@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from formaudit.export.tables import SCHEMAS, arrow_table, record_rows
+from formaudit.export.tables import arrow_table, record_rows
 from formaudit.isolate import Task, run_isolated
 from formaudit.pipeline import Options
 
@@ -78,5 +78,3 @@ def run_dask(paths: list[str], address, out_dir: Path, *, timeout: float = 1200,
     summary.seconds = time.monotonic() - started
     return summary
 
-
-__all__ = ["run_dask", "process_to_parquet", "SCHEMAS"]

@@ -6,7 +6,6 @@ would be a formula in Excel, so it is written with a leading apostrophe (shown a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -64,5 +63,3 @@ def write_workbook(records: list[dict], target: Path) -> Path:
     wb.save(target)
     return target
 
-
-__all__ = ["write_workbook", "neutral", "json"]

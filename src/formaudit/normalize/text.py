@@ -27,11 +27,6 @@ def clean_text(text: str | None) -> str | None:
     return t or None
 
 
-def join_pieces(*pieces: str | None) -> str:
-    """Join the parts of one cell cut by a page break: no separator."""
-    return "".join(p for p in pieces if p)
-
-
 def is_unreadable(text: str | None) -> bool:
     """Text a font without a ToUnicode map left behind: (cid:123) or U+FFFD."""
     return bool(text and UNREADABLE.search(text))

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from formaudit.normalize.numbers import parse_number
 from formaudit.record import Finding, Form, FundingRow
-from formaudit.validate.precision import Printed, dec, format_number, format_percent, printed, round_half_up, truncate
+from formaudit.validate.precision import dec, format_number, format_percent, printed, round_half_up, truncate
 
 OCR_CONFIDENCE_THRESHOLD = 0.9
 SEVERITY = {
@@ -398,5 +398,3 @@ def audit(form: Form) -> list[Finding]:
     """Every finding for a form, in the order of the contract's table."""
     return [mark_uncertain(form, f) for rule in RULES for f in rule(form)]
 
-
-__all__ = ["audit", "RULES", "Printed", "SEVERITY"]
