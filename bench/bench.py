@@ -114,7 +114,9 @@ def long_report(target: Path, min_pages: int = 100) -> tuple[int, int]:
 
 def run_measured(code: str) -> tuple[float, str]:
     """Run python code in a fresh process: (peak RSS of that process in MB, its stdout)."""
-    probe = "\nimport resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    # VmHWM, not ru_maxrss: the latter survives exec and would report the parent's high-water mark
+    probe = ("\nfor line in open('/proc/self/status'):\n"
+             "    if line.startswith('VmHWM:'): print(int(line.split()[1]) / 1024)\n")
     result = subprocess.run([sys.executable, "-c", code + probe], capture_output=True, text=True, check=True)
     *lines, peak = result.stdout.strip().splitlines()
     return float(peak), "\n".join(lines)
@@ -180,17 +182,44 @@ def bench_batch(tmp: Path) -> None:
         summary = run_batch([str(root)], db, workers=workers, quiet=True, max_mb=1)
         rates[workers] = summary.files / summary.seconds
         note(f"batch with {workers} worker(s)", f"{rates[workers]:.1f} files/s", "", None)
-        note(f"  peak memory of a worker ({workers} worker(s))", f"{summary.peak_worker_mb:.0f} MB", "<= 400 MB",
-             summary.peak_worker_mb <= 400)
+        import duckdb
+
+        con = duckdb.connect(str(db), read_only=True)
+        text_peak, ocr_peak, ocr_docs = con.execute(
+            "SELECT max(peak_mb) FILTER (WHERE coalesce(ocr_pages, 0) = 0), max(peak_mb) FILTER (WHERE ocr_pages > 0),"
+            " count(*) FILTER (WHERE ocr_pages > 0) FROM documents").fetchone()
+        con.close()
+        note(f"  peak memory of a worker, text-layer PDFs ({workers} worker(s))", f"{text_peak or 0:.0f} MB", "<= 400 MB",
+             (text_peak or 0) <= 400)
+        if ocr_docs:
+            note(f"  … on the {ocr_docs} damaged PDFs read by OCR", f"{ocr_peak:.0f} MB", "<= 1536 MB (scans)", ocr_peak <= 1536)
     note("speed-up of 2 workers over 1", f"{rates[2] / rates[1]:.2f}x", ">= 1.7x", rates[2] / rates[1] >= 1.7)
 
 
+SECTIONS = ["forms", "report", "batch", "scans"]
+
+
 def main(argv: list[str]) -> int:
-    chosen = set(argv) or {"forms", "report", "batch"}
     import os
     import platform
 
-    print(f"formaudit bench on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    header = f"formaudit bench on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    if not argv:
+        # Each section in a fresh process, as the command line runs: a batch worker forked from a parent
+        # that has just run camelot would share (and be charged for) that parent's memory.
+        print(header, flush=True)
+        missed = 0
+        for section in SECTIONS:
+            result = subprocess.run([sys.executable, __file__, "--no-header", section], text=True, capture_output=True)
+            print(result.stdout, end="", flush=True)
+            if result.returncode:
+                print(result.stderr[-3000:])
+            missed += result.stdout.count("MISSED")
+        print(f"\n{missed} target(s) missed")
+        return 0
+    chosen = set(argv) - {"--no-header"}
+    if "--no-header" not in argv:
+        print(header)
     tmp = Path(tempfile.mkdtemp(prefix="formaudit-bench-"))
     try:
         if "forms" in chosen:
@@ -199,14 +228,12 @@ def main(argv: list[str]) -> int:
             bench_report(tmp)
         if "batch" in chosen:
             bench_batch(tmp)
-        if "scans" in chosen or (not argv and (ROOT / "src" / "formaudit" / "ingest" / "ocr.py").exists()):
+        if "scans" in chosen:
             from bench_scans import bench_scans
 
             bench_scans(note)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    missed = [r for r in RESULTS if r[3] is False]
-    print(f"\n{len(RESULTS)} figures, {len(missed)} target(s) missed")
     return 0
 
 

@@ -139,7 +139,7 @@ def run_local(plan: Plan, store: Store, summary: Summary, workers: int, timeout:
             summary.add(rows["documents"][0])
             view.update(summary)
         for outcome in run_isolated(plan.tasks, workers, timeout, memory_mb):
-            rows = record_rows(outcome_record(outcome), outcome.task.size_bytes, outcome.seconds)
+            rows = record_rows(outcome_record(outcome), outcome.task.size_bytes, outcome.seconds, outcome.peak_rss_mb)
             store.write_document(rows)
             summary.add(rows["documents"][0])
             summary.peak_worker_mb = max(summary.peak_worker_mb, outcome.peak_rss_mb)

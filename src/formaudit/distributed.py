@@ -36,7 +36,7 @@ def process_to_parquet(task: Task, out_dir: str, timeout: float, memory_mb: int)
 
     outcome = next(run_isolated([task], 1, timeout, memory_mb))
     record = outcome_record(outcome)
-    rows = record_rows(record, task.size_bytes, outcome.seconds)
+    rows = record_rows(record, task.size_bytes, outcome.seconds, outcome.peak_rss_mb)
     directory = Path(out_dir)
     # the documents part last: its presence says the document is complete
     for table in ("forms", "funding", "indicators", "findings", "documents"):

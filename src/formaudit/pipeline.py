@@ -128,6 +128,7 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
                                      message=f"the text layer of page(s) {_pages_text(garbled)} has no Unicode map "
                                              "(cid glyphs): read by OCR instead"))
         contents = read_pages(path, scans, options, errors)
+        record.source.ocr_pages = sum(1 for c in contents if c.kind == "scan")  # pages read from their picture
         for block in find_forms(contents):
             form, build_errors = build_form(block, split_sections(block))
             form.findings = audit(form)

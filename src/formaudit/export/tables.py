@@ -22,7 +22,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("sha256", pa.string()), ("path", pa.string()), ("size_bytes", pa.int64()), ("pages", pa.int32()),
         ("status", pa.string()), ("error_code", pa.string()), ("error_message", pa.string()), ("errors_json", pa.string()),
         ("forms", pa.int32()), ("error_findings", pa.int32()), ("warning_findings", pa.int32()), ("seconds", pa.float64()),
-        ("formaudit_version", pa.string()),
+        ("ocr_pages", pa.int32()), ("peak_mb", pa.float64()), ("formaudit_version", pa.string()),
     ]),
     "files": pa.schema([("path", pa.string()), ("sha256", pa.string()), ("size_bytes", pa.int64())]),
     "forms": pa.schema([
@@ -75,7 +75,7 @@ def _json(value) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def record_rows(record: Record, size_bytes: int, seconds: float) -> dict[str, list[dict]]:
+def record_rows(record: Record, size_bytes: int, seconds: float, peak_mb: float | None = None) -> dict[str, list[dict]]:
     data = record_dict(record)
     sha = data["source"]["sha256"]
     status, code, message = document_status(record)
@@ -112,7 +112,8 @@ def record_rows(record: Record, size_bytes: int, seconds: float) -> dict[str, li
         "sha256": sha, "path": data["source"]["path"], "size_bytes": size_bytes, "pages": data["source"]["pages"],
         "status": status, "error_code": code, "error_message": message, "errors_json": _json(data["errors"]),
         "forms": len(data["forms"]), "error_findings": counts["error"], "warning_findings": counts["warning"],
-        "seconds": round(seconds, 3), "formaudit_version": __version__,
+        "seconds": round(seconds, 3), "ocr_pages": data["source"].get("ocr_pages"),
+        "peak_mb": round(peak_mb, 1) if peak_mb else None, "formaudit_version": __version__,
     })
     rows["files"].append({"path": data["source"]["path"], "sha256": sha, "size_bytes": size_bytes})
     return rows
