@@ -60,51 +60,43 @@ def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list
     previous_had_table = False
     with pdfplumber.open(path) as pdf:
         for scan in scans:
-            if needs_ocr(scan):
-                content = read_scan(path, pdf, scan, errors)
-                if content is not None:
-                    contents.append(content)
-                previous_had_table = bool(content and content.grids)
-                continue
-            if not wanted(scan.number, previous_had_table):
+            ocr = needs_ocr(scan)  # image-only, or a text layer that cannot be read: read the picture
+            if not ocr and not wanted(scan.number, previous_had_table):
                 previous_had_table = False
                 continue
             page = pdf.pages[scan.number - 1]
             try:
-                boxes = camelot_cells(path, page) if options.grid == "camelot" else None
-                content = read_page(page, cell_boxes=boxes, source=options.grid)
-                if not content.grids and options.grid == "pdfplumber" and may_hold_form_table(scan):
-                    # no ruled table found by pdfplumber on a page that reads like a form: ask camelot
-                    content = read_page(page, cell_boxes=camelot_cells(path, page), source="camelot")
+                content = read_scan(path, page, scan) if ocr else read_text_page(path, page, scan, options)
             except (MemoryError, SystemError) as exc:
                 # Out of memory, possibly seen through C code that lost the exception ("returned NULL
                 # without setting an exception"): the caller's memory cap, not a broken page.
                 raise MemoryError(f"page {scan.number}: {exc}") from exc
-            except Exception as exc:  # a broken page must not lose the rest of the document
-                errors.append(ErrorEntry(code="PAGE_UNREADABLE", page=scan.number, message=f"{type(exc).__name__}: {exc}"))
-                previous_had_table = False
-                continue
+            except Exception as exc:  # noqa: BLE001 - a broken page must not lose the rest of the document
+                errors.append(ErrorEntry(code="OCR_FAILED" if ocr else "PAGE_UNREADABLE", page=scan.number,
+                                         message=f"{type(exc).__name__}: {exc}"))
+                content = None
             finally:
                 page.close()
-            contents.append(content)
-            previous_had_table = bool(content.grids)
+            if content is not None:
+                contents.append(content)
+            previous_had_table = bool(content and content.grids)
     return contents
 
 
-def read_scan(path: Path, pdf, scan: PageScan, errors: list[ErrorEntry]) -> PageContent | None:
-    """An image-only page, or one whose text layer is unusable: read the picture (OCR)."""
+def read_text_page(path: Path, page, scan: PageScan, options: Options) -> PageContent:
+    boxes = camelot_cells(path, page) if options.grid == "camelot" else None
+    content = read_page(page, cell_boxes=boxes, source=options.grid)
+    if not content.grids and options.grid == "pdfplumber" and may_hold_form_table(scan):
+        # no ruled table found by pdfplumber on a page that reads like a form: ask camelot
+        content = read_page(page, cell_boxes=camelot_cells(path, page), source="camelot")
+    return content
+
+
+def read_scan(path: Path, page, scan: PageScan) -> PageContent | None:
+    """The page's picture read by OCR; None when it holds no ruled table."""
     from formaudit.detect.scan_grid import read_scanned_page
 
-    page = pdf.pages[scan.number - 1]
-    try:
-        return read_scanned_page(path, scan.number, float(page.width), float(page.height))
-    except (MemoryError, SystemError) as exc:
-        raise MemoryError(f"page {scan.number}: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001 - one bad page must not lose the document
-        errors.append(ErrorEntry(code="OCR_FAILED", page=scan.number, message=f"{type(exc).__name__}: {exc}"))
-        return None
-    finally:
-        page.close()
+    return read_scanned_page(path, scan.number, float(page.width), float(page.height))
 
 
 def camelot_cells(path: Path, page) -> list[list[tuple[float, float, float, float]]]:

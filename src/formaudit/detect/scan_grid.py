@@ -131,11 +131,6 @@ def reread_empty_cells(grid, prepared: PreparedPage, ink: np.ndarray) -> None:
             cell.text, cell.confidence = read[0].strip(), read[1]
 
 
-def has_grid(prepared: PreparedPage, ink: np.ndarray) -> bool:
-    """A cheap look before OCR: does the page hold a ruled table at all?"""
-    return bool(cell_boxes(rule_edges(ink, prepared.scale)))
-
-
 def upright_reading(prepared: PreparedPage) -> tuple[PreparedPage, OcrPage]:
     """OCR the page; if its text lines stand on end, turn it a quarter; if it reads poorly, a half."""
     reading = recognize(prepared.image)
@@ -150,18 +145,20 @@ def upright_reading(prepared: PreparedPage) -> tuple[PreparedPage, OcrPage]:
     return prepared, reading
 
 
-def read_prepared(prepared: PreparedPage, number: int) -> PageContent:
-    prepared, reading = upright_reading(prepared)
-    ink = binary(prepared.image)
-    boxes = cell_boxes(rule_edges(ink, prepared.scale))
+def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, boxes: list) -> PageContent:
+    """OCR a page whose ink mask and table cells are known; they are found again only if the page had to be turned."""
+    upright, reading = upright_reading(prepared)
+    if upright is not prepared:
+        ink = binary(upright.image)
+        boxes = cell_boxes(rule_edges(ink, upright.scale))
+    prepared = upright
     chars = as_chars(repair_slashes(reading.chars, ink), prepared.scale)
     grids = [g for b in boxes if (g := grid_from_cells(number, b, chars, source="ocr"))]
     for grid in grids:
         reread_empty_cells(grid, prepared, ink)
-    grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
-    for grid in grids:  # the record's boxes are on the page as the PDF stands, not on the corrected image
-        for cell in grid.cells:
+        for cell in grid.cells:  # the record's boxes are on the page as the PDF stands, not on the corrected image
             cell.page_bbox = prepared.page_box(cell.bbox)
+    grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
     outside = [ch for ch in chars if not any(_inside(ch, g.bbox) for g in grids)]
     return PageContent(number, prepared.width_pt, prepared.height_pt, grids, text_lines(number, outside), kind="scan")
 
@@ -169,6 +166,8 @@ def read_prepared(prepared: PreparedPage, number: int) -> PageContent:
 def read_scanned_page(path: Path, number: int, width_pt: float, height_pt: float) -> PageContent | None:
     """A scanned page's grid and text, or None when the page holds no ruled table (nothing to OCR)."""
     prepared = prepare(path, number, width_pt, height_pt)
-    if not has_grid(prepared, binary(prepared.image)):
+    ink = binary(prepared.image)
+    boxes = cell_boxes(rule_edges(ink, prepared.scale))  # a cheap look before OCR: is there a ruled table at all?
+    if not boxes:
         return None
-    return read_prepared(prepared, number)
+    return read_prepared(prepared, number, ink, boxes)

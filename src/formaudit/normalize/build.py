@@ -151,11 +151,11 @@ class FormBuilder:
             return None
         if level1 == "cost" and level2 == "cost":
             level2 = None if level2_label and label_key(level2_label) == label_key(level1_label) else level2
-        # 年初指标值 | 调整指标值: the adjusted value where one is printed, else the initial one
         for name in ("level1", "level2"):  # provenance of the labels too (a finding may rest on one)
             cells = [c for c in line.values.get(name, []) if c.text]
             if cells:
                 self.note(f"{base}/{name}_label", cells[0])
+        # 年初指标值 | 调整指标值: the adjusted value where one is printed, else the initial one
         target_name = "target" if line.text("target") or "target_initial" not in line.values else "target_initial"
         target = self._joined(base + "/target", line, ["operator", target_name, "unit"])
         actual = self._joined(base + "/actual", line, ["actual", "unit"] if line.text("actual") else ["actual"])
