@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
+
 from conftest import FIXTURES, ROOT, extracted, run_cli, truth_of
 from truth import field_diffs
 
@@ -57,6 +59,50 @@ def test_horizontal_rules_only_reads_like_the_fully_ruled_form():
     bare = form("project-2021-water-horizontal-rules")
     for key in ("funding", "indicators", "total", "goals"):
         assert bare[key] == ruled[key], key
+
+
+def test_no_rules_at_all_reads_like_the_ruled_form():
+    """The same form drawn with no rules: columns from the header words, rows from where text centres line up."""
+    ruled = form("national-project-2020-training-errors")
+    bare = form("project-2020-training-no-rules")
+    for key in ("funding", "indicators", "total", "goals", "money_unit", "findings"):
+        assert bare[key] == ruled[key], key
+    assert bare["indicators"][0]["level1_label"] == "产出指标"  # printed once, centred over three rows
+
+
+def test_no_rules_over_a_page_break():
+    """Two pages without rules: the cut row is joined, labels printed on page 1 go on on page 2."""
+    got = form("department-2020-cppcc-no-rules-two-pages")
+    seed = form("wangcheng-cppcc-2020-self-evaluation")
+    assert got["pages"] == [1, 2]
+    for key in ("funding", "indicators", "total", "goals", "functions", "findings"):
+        assert got[key] == seed[key], key
+
+
+def _reportlab_fixtures():
+    from make_fixtures import fixtures
+
+    return [f for f in fixtures() if f[1] == "reportlab"]
+
+
+@pytest.mark.parametrize("stem", [f[0] for f in _reportlab_fixtures()])
+def test_every_layout_reads_the_same_with_its_rules_removed(stem, tmp_path):
+    """Each layout of the fixture set, drawn again without a single rule, gives every field of its truth."""
+    from formaudit.pipeline import extract
+    from layout import Sheet, render_pdf
+
+    _, _, font, size, blocks, specs = next(f for f in _reportlab_fixtures() if f[0] == stem)
+    for block in blocks:
+        if isinstance(block, Sheet):
+            block.rules = "none"
+    pdf = tmp_path / f"{stem}.pdf"
+    pages = render_pdf(pdf, blocks, font, pagesize=size)
+    record = json.loads(extract(pdf).model_dump_json())
+    assert len(record["forms"]) == len(specs), record["errors"]
+    for got, spec in zip(record["forms"], specs):
+        want = spec.truth(pages[spec.name])
+        assert field_diffs(got, want) == []
+        assert {(f["code"], f["path"]) for f in got["findings"]} == {(f["code"], f["path"]) for f in want["findings"]}
 
 
 def test_header_repeated_on_the_next_page():

@@ -16,6 +16,7 @@ import pdfplumber
 from formaudit.detect.forms import find_forms
 from formaudit.detect.grid import read_page
 from formaudit.detect.sections import split_sections
+from formaudit.detect.text_grid import Carried, text_table
 from formaudit.ingest.pdf import (
     DocumentError,
     PageScan,
@@ -58,15 +59,20 @@ def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list
     wanted = pages_to_read(scans)
     contents: list[PageContent] = []
     previous_had_table = False
+    carried: Carried | None = None  # the header of a rule-less table that may go on over the page break
     with pdfplumber.open(path) as pdf:
         for scan in scans:
             ocr = needs_ocr(scan)  # image-only, or a text layer that cannot be read: read the picture
+            previous_header, carried = carried, None
             if not ocr and not wanted(scan.number, previous_had_table):
                 previous_had_table = False
                 continue
             page = pdf.pages[scan.number - 1]
             try:
-                content = read_scan(path, page, scan) if ocr else read_text_page(path, page, scan, options)
+                if ocr:
+                    content = read_scan(path, page, scan)
+                else:
+                    content, carried = read_text_page(path, page, scan, options, previous_header)
             except (MemoryError, SystemError) as exc:
                 # Out of memory, possibly seen through C code that lost the exception ("returned NULL
                 # without setting an exception"): the caller's memory cap, not a broken page.
@@ -83,13 +89,22 @@ def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list
     return contents
 
 
-def read_text_page(path: Path, page, scan: PageScan, options: Options) -> PageContent:
+def read_text_page(path: Path, page, scan: PageScan, options: Options,
+                   carried: Carried | None = None) -> tuple[PageContent, Carried | None]:
+    """A text-layer page: ruled tables by pdfplumber (camelot where it finds none); with no rules
+    at all, the table inferred from its text. Returns the header a rule-less table carries on."""
     boxes = camelot_cells(path, page) if options.grid == "camelot" else None
     content = read_page(page, cell_boxes=boxes, source=options.grid)
-    if not content.grids and options.grid == "pdfplumber" and may_hold_form_table(scan):
-        # no ruled table found by pdfplumber on a page that reads like a form: ask camelot
+    form_table = may_hold_form_table(scan)
+    if not content.grids and options.grid == "pdfplumber" and form_table and (page.edges or page.images):
+        # no ruled table found by pdfplumber on a page that reads like a form and draws something: ask
+        # camelot (a page drawing nothing at all has no rules for it to find, and it costs ~200 MB)
         content = read_page(page, cell_boxes=camelot_cells(path, page), source="camelot")
-    return content
+    if not content.grids and (form_table or carried):
+        # no rules at all: infer the table from where its text stands
+        boxes, carried = text_table(page.chars, carried)
+        return read_page(page, cell_boxes=[boxes], source="text"), carried
+    return content, None
 
 
 def read_scan(path: Path, page, scan: PageScan) -> PageContent | None:

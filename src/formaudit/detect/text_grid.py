@@ -1,0 +1,551 @@
+"""Tables drawn with no rules at all: the grid inferred from where the text stands.
+
+A chain of small steps, each result inspectable (as pdfplumber's table.py does for rules):
+
+    chars -> lines -> chunks (runs of text split at wide gaps)
+          -> blocks (a cell's wrapped lines, stacked closely in one column)
+          -> rows (blocks whose vertical centres line up: form cells centre their text)
+          -> bands (a header row of the vocabulary and the rows under it) -> columns per band
+          -> cell boxes (a label printed once for several rows spans them) -> grid_from_cells
+
+What is specific to these forms: header rows are known words (vocabulary.toml), so each
+band's columns start from its header cells; the columns left of the data (项目资金（万元）,
+一级/二级指标, 绩效指标) hold labels printed once, vertically centred on the rows they
+cover, so such a label spans as many rows above its centre as below.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from formaudit.models import BBox
+from formaudit.normalize.labels import label_key, vocabulary
+
+CHUNK_GAP_EM = 0.6  # a horizontal gap wider than this (in font sizes) separates two cells' text
+PARAGRAPH_GAP_EM = 0.45  # lines of one wrapped cell are closer than this (in font sizes)
+CENTRE_TOLERANCE_EM = 0.35  # blocks of one row have centres this close
+REGION_GAP_PITCHES = 2.5  # a vertical gap wider than this ends the table
+LABEL_FIELDS = frozenset({"level1", "level2", "label"})  # header cells over labels, not values
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of characters on one line with no wide gap inside."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    text: str
+    size: float
+
+
+@dataclass(eq=False)
+class Block:
+    """The text of one cell: one chunk, or the chunks of a wrapped cell stacked line under line."""
+
+    chunks: list[Chunk]
+
+    @property
+    def x0(self) -> float:
+        return min(c.x0 for c in self.chunks)
+
+    @property
+    def x1(self) -> float:
+        return max(c.x1 for c in self.chunks)
+
+    @property
+    def top(self) -> float:
+        return self.chunks[0].top
+
+    @property
+    def bottom(self) -> float:
+        return self.chunks[-1].bottom
+
+    @property
+    def centre(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    @property
+    def size(self) -> float:
+        return max(c.size for c in self.chunks)
+
+    @property
+    def text(self) -> str:
+        return "".join(c.text for c in self.chunks)
+
+
+@dataclass(eq=False)
+class TextRow:
+    blocks: list[Block]
+    top: float = 0.0  # the row's region, between the text of its neighbours
+    bottom: float = 0.0
+
+    @property
+    def centre(self) -> float:
+        return statistics.median(b.centre for b in self.blocks)
+
+    @property
+    def text_top(self) -> float:
+        return min(b.top for b in self.blocks)
+
+    @property
+    def text_bottom(self) -> float:
+        return max(b.bottom for b in self.blocks)
+
+
+@dataclass
+class Band:
+    """A header row and the rows under it, up to the next header (or the rows before any header)."""
+
+    rows: list[TextRow]
+    header: dict[str, Block] = field(default_factory=dict)  # field -> header block; empty for the meta rows
+    kind: str = "meta"  # meta | funding | goals | indicators
+    printed_header: bool = True  # the header is this band's first row (not carried over from the page before)
+
+
+# ---------------------------------------------------------------- chars -> chunks -> blocks
+
+
+def lines_of(chars: Sequence[dict]) -> list[list[dict]]:
+    """Characters grouped into lines by their vertical centre, top to bottom."""
+    lines: list[list[dict]] = []
+    for ch in sorted(chars, key=lambda c: ((c["top"] + c["bottom"]) / 2, c["x0"])):
+        centre = (ch["top"] + ch["bottom"]) / 2
+        if lines:
+            last = lines[-1]
+            last_centre = (last[0]["top"] + last[0]["bottom"]) / 2
+            if centre - last_centre <= 0.3 * ch["size"]:
+                last.append(ch)
+                continue
+        lines.append([ch])
+    return [sorted(line, key=lambda c: c["x0"]) for line in lines]
+
+
+def chunks_of(line: Sequence[dict]) -> list[Chunk]:
+    """A line split where the gap between characters is wide enough to separate two cells."""
+    groups: list[list[dict]] = []
+    for ch in line:
+        if groups and ch["x0"] - groups[-1][-1]["x1"] <= CHUNK_GAP_EM * ch["size"]:
+            groups[-1].append(ch)
+        else:
+            groups.append([ch])
+    return [Chunk(min(c["x0"] for c in g), max(c["x1"] for c in g), min(c["top"] for c in g),
+                  max(c["bottom"] for c in g), "".join(c["text"] for c in g), max(c["size"] for c in g))
+            for g in groups]
+
+
+def _h_overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return min(a1, b1) - max(a0, b0)
+
+
+def blocks_of(lines: Sequence[Sequence[Chunk]]) -> list[Block]:
+    """Chunks stacked closely under each other (a wrapped cell) joined into one block each.
+
+    The lines of a wrapped cell need not be neighbours in reading order: the line of the row
+    beside them often falls between them (项目资金 / 其中：当年财政拨款 / （万元）).
+    """
+    blocks: list[Block] = []
+    for line in lines:
+        taken: list[Block] = []
+        for chunk in line:
+            best, best_overlap = None, 0.0
+            for block in blocks:
+                last = block.chunks[-1]
+                gap = chunk.top - last.bottom
+                ov = _h_overlap(last.x0, last.x1, chunk.x0, chunk.x1)
+                if -0.2 * chunk.size < gap <= PARAGRAPH_GAP_EM * chunk.size and ov > best_overlap and block not in taken:
+                    best, best_overlap = block, ov
+            if best is not None:
+                best.chunks.append(chunk)
+                taken.append(best)
+            else:
+                blocks.append(Block([chunk]))
+    return blocks
+
+
+# ---------------------------------------------------------------- blocks -> rows
+
+
+def _pitch(centres: Sequence[float], default: float) -> float:
+    """The usual distance between consecutive centres."""
+    steps = [b - a for a, b in zip(centres, centres[1:]) if b > a]
+    return statistics.median(steps) if steps else default
+
+
+def rows_of(blocks: Sequence[Block]) -> tuple[list[TextRow], list[Block]]:
+    """Blocks grouped into rows by their centres; labels between two rows are returned apart.
+
+    A group of one or two blocks is the label of a merged cell whose centre falls on a row
+    boundary (two or four rows; 年度绩效指标 and 效益指标 may share one) when the rows around it
+    leave no room for a row of its own: their text is about two paddings apart, where a row with
+    one filled cell leaves a whole row between them. Single blocks are judged first, so a label
+    at the edge of a two-cell row does not make that row look squeezed.
+    """
+    if not blocks:
+        return [], []
+    groups: list[list[Block]] = []
+    for block in sorted(blocks, key=lambda b: b.centre):
+        if groups and block.centre - groups[-1][-1].centre <= CENTRE_TOLERANCE_EM * block.size:
+            groups[-1].append(block)
+        else:
+            groups.append([block])
+    # the padding between a row's tallest text and its boundary: half the gap between rows' text
+    anchors = [g for g in groups if len(g) >= 3]
+    gaps = [min(b.top for b in lower) - max(b.bottom for b in upper) for upper, lower in zip(anchors, anchors[1:])]
+    # (the smallest gap: rows sized for more text than they hold leave more room, never less)
+    positive = [g for g in gaps if g > 0]
+    pad = min(positive) / 2 if positive else statistics.median(b.size for b in blocks) / 2
+    squeezed: set[int] = set()
+    for size in (1, 2):
+        for i, g in enumerate(groups):
+            if len(g) != size:
+                continue
+            above = [h for j, h in enumerate(groups[:i]) if j not in squeezed]
+            below = [h for j, h in enumerate(groups[i + 1:], start=i + 1) if j not in squeezed]
+            if not above or not below:
+                continue
+            gap = min(b.top for b in below[0]) - max(b.bottom for b in above[-1])
+            if gap < 3 * pad + max(b.bottom - b.top for b in g) / 2:
+                squeezed.add(i)
+    rows = [TextRow(sorted(g, key=lambda b: b.x0)) for i, g in enumerate(groups) if i not in squeezed]
+    lone = [b for i in sorted(squeezed) for b in groups[i]]
+    return rows, lone
+
+
+def table_rows(rows: Sequence[TextRow]) -> list[TextRow]:
+    """The rows of the form's table: from the first row holding a known label to its total row
+    (or to a gap much wider than the rows' pitch)."""
+    vocab = vocabulary()
+    known = {**vocab.meta, **vocab.funding_columns, **vocab.indicator_columns, **vocab.goals, **vocab.funding_sources}
+    start = next((i for i, r in enumerate(rows) if len(r.blocks) >= 2 and any(label_key(b.text) in known for b in r.blocks)),
+                 None)
+    continued = start is None
+    if continued:  # a continuation page: the table starts at the first row of several cells
+        start = next((i for i, r in enumerate(rows) if len(r.blocks) >= 3), None)
+    if start is None:
+        return []
+    pitch = _pitch([r.centre for r in rows[start:]], 20.0)
+    while continued and start > 0 and rows[start].text_top - rows[start - 1].text_bottom <= pitch:
+        start -= 1  # the rest of a row cut by the page break, above the first whole row
+    out = [rows[start]]
+    for row in rows[start + 1:]:
+        if row.text_top - out[-1].text_bottom > REGION_GAP_PITCHES * pitch:
+            break
+        out.append(row)
+        if any(label_key(b.text) in vocab.total for b in row.blocks):
+            break
+    return out
+
+
+def split_tall_blocks(rows: Sequence[TextRow]) -> list[Block]:
+    """Take out of their row the blocks reaching into a neighbour row's text: labels of cells
+    merged over several rows whose centre happens to fall on a row (项目资金（万元） over five)."""
+    cores = [(statistics.median(b.top for b in r.blocks), statistics.median(b.bottom for b in r.blocks)) for r in rows]
+    tall = []
+    for i, row in enumerate(rows):
+        out = [b for b in row.blocks
+               if any(j != i and b.top < bottom - 0.2 * b.size and b.bottom > top + 0.2 * b.size
+                      for j, (top, bottom) in enumerate(cores))]
+        if len(out) < len(row.blocks):  # a row keeps the blocks that define it
+            row.blocks = [b for b in row.blocks if b not in out]
+            tall += out
+    return tall
+
+
+def set_row_regions(rows: Sequence[TextRow], pad: float) -> None:
+    """Each row's region reaches halfway to the text of the rows next to it."""
+    for upper, lower in zip(rows, rows[1:]):
+        mid = (upper.text_bottom + lower.text_top) / 2
+        upper.bottom, lower.top = mid, mid
+    if rows:
+        rows[0].top = rows[0].text_top - pad
+        rows[-1].bottom = rows[-1].text_bottom + pad
+
+
+# ---------------------------------------------------------------- rows -> bands -> columns
+
+
+def header_of(row: TextRow) -> tuple[str, dict[str, Block]] | None:
+    """A row of column headers: two or more blocks naming fields of one section's vocabulary."""
+    vocab = vocabulary()
+    best: tuple[str, dict[str, Block]] | None = None
+    # 分值/得分 head both the funding and the indicator columns: the section naming more of the row wins
+    for kind, columns in (("indicators", vocab.indicator_columns), ("funding", vocab.funding_columns),
+                          ("goals", vocab.goals)):
+        found: dict[str, Block] = {}
+        for block in row.blocks:
+            name = columns.get(label_key(block.text))
+            if name and name not in found:
+                found[name] = block
+        if len(found) >= 2 and (best is None or len(found) > len(best[1])):
+            best = kind, found
+    return best
+
+
+def bands_of(rows: Sequence[TextRow], carried: tuple[str, dict[str, Block]] | None = None) -> list[Band]:
+    """Rows split at each header row; rows before the first header go on under the header
+    carried over from the page before, if any (a table continued over a page break)."""
+    bands = [Band([], carried[1], carried[0], printed_header=False) if carried else Band([])]
+    for row in rows:
+        header = header_of(row)
+        if header:
+            bands.append(Band([row], header[1], header[0]))
+        else:
+            bands[-1].rows.append(row)
+    return [b for b in bands if b.rows]
+
+
+@dataclass(eq=False)
+class Column:
+    x0: float
+    x1: float
+    label: bool = False  # holds labels printed once for a block of rows
+    header: bool = False  # a data column named by the band's header (年初预算数, 实际完成值, …)
+    members: list[Block] = field(default_factory=list)
+
+    def take(self, block: Block) -> None:
+        self.x0, self.x1 = min(self.x0, block.x0), max(self.x1, block.x1)
+        self.members.append(block)
+
+
+def _gap(a: Column, block: Block) -> float:
+    return max(a.x0 - block.x1, block.x0 - a.x1, 0.0)
+
+
+def band_columns(band: Band, lone: Sequence[Block]) -> list[Column]:
+    """The columns of a band: one per header cell; a block under no header joins the nearest data
+    column when nothing else of its rows stands there (a short left-aligned goal or reason
+    beside a centred header); the rest form columns of their own where they overlap each other,
+    the label columns left of the data (项目资金（万元）, 年度资金总额, 绩效指标)."""
+    header_blocks = set(band.header.values())
+    cols = [Column(b.x0, b.x1, label=name in LABEL_FIELDS, header=name not in LABEL_FIELDS)
+            for name, b in band.header.items()]
+    if band.printed_header:  # header cells not in the vocabulary
+        cols += [Column(b.x0, b.x1) for b in band.rows[0].blocks if b not in header_blocks]
+    seeds = list(cols)
+    printed = [(c, c.x0, c.x1) for c in seeds]  # the header cells as printed, before their columns widen
+    free: list[Block] = []
+    for block in [b for r in band.rows for b in r.blocks] + list(lone):
+        if block in header_blocks:
+            continue
+        hits = [c for c, x0, x1 in printed if _h_overlap(x0, x1, block.x0, block.x1) > 0]
+        if len(hits) == 1:
+            hits[0].take(block)
+        elif not hits:
+            free.append(block)
+    rows_of_block = {id(b): _rows_touched(b, band.rows) for b in free + [m for c in seeds for m in c.members]}
+    for block in list(free):
+        own = rows_of_block[id(block)]
+        data = [c for c in seeds if c.header]
+        if own is None or (band.printed_header and own[0] == 0) or not data:
+            continue  # it reaches into the header row: a section label, not a value
+        nearest = min(data, key=lambda c: _gap(c, block))
+        lo, hi = (block.x1, nearest.x0) if nearest.x0 >= block.x1 else (nearest.x1, block.x0)
+        between = [x for x in [*((c.x0, c.x1) for c in seeds), *((b.x0, b.x1) for b in free if b is not block)]
+                   if x[0] >= lo - 0.5 and x[1] <= hi + 0.5]
+        taken = [rows_of_block.get(id(m)) for m in nearest.members]
+        if not between and not any(t and t[0] <= own[1] and own[0] <= t[1] for t in taken):
+            nearest.take(block)
+            free.remove(block)
+    for block in sorted(free, key=lambda b: b.x0):
+        joined = next((c for c in cols if c not in seeds and _h_overlap(c.x0, c.x1, block.x0, block.x1) > 0), None)
+        if joined is not None:
+            joined.take(block)
+        else:
+            cols.append(Column(block.x0, block.x1, members=[block]))
+    cols.sort(key=lambda c: c.x0)
+    first_data = min((c.x0 for c in seeds if not c.label), default=float("inf"))
+    for c in cols:
+        if c not in seeds and c.x1 <= first_data:
+            c.label = True  # blank above: a section label (项目资金, 绩效指标) or a row label column
+    return _merge_overlapping(cols)
+
+
+def _merge_overlapping(cols: list[Column]) -> list[Column]:
+    out: list[Column] = []
+    for c in cols:
+        if out and c.x0 < out[-1].x1:
+            out[-1].x1 = max(out[-1].x1, c.x1)
+            out[-1].label = out[-1].label and c.label
+        else:
+            out.append(c)
+    return out
+
+
+def boundaries(cols: Sequence[Column], left: float, right: float) -> list[float]:
+    """Column boundaries: the table's edges and the middle of each gap between columns."""
+    inner = [(a.x1 + b.x0) / 2 for a, b in zip(cols, cols[1:])]
+    return [min(left, cols[0].x0 - 2)] + inner + [max(right, cols[-1].x1 + 2)]
+
+
+def column_span(block: Block, edges: Sequence[float]) -> tuple[int, int]:
+    """The first and last column (indices between edges) holding the centre of the block's first
+    and last character (a text left-aligned in a wide cell may start a hair left of its edge)."""
+    half = 0.5 * block.size
+    first = max(0, min(len(edges) - 2, sum(1 for e in edges[1:-1] if e <= block.x0 + half)))
+    last = max(first, min(len(edges) - 2, sum(1 for e in edges[1:-1] if e < block.x1 - half)))
+    return first, last
+
+
+def block_extent(block: Block, cols: Sequence[Column], edges: Sequence[float]) -> tuple[int, int, float, float]:
+    """Columns a block covers and its box's left and right edge.
+
+    A cell spanning columns need not start where the band's columns do (部门职能概述's text
+    begins left of the middle between 项目资金 and 资金来源): when its text starts right of all of
+    a column's text, its box starts halfway between the two instead.
+    """
+    c0, c1 = column_span(block, edges)
+    x0, x1 = edges[c0], edges[c1 + 1]
+    if c0 < c1 and cols[c0].x1 < block.x0:
+        c0, x0 = c0 + 1, (cols[c0].x1 + block.x0) / 2
+    if c1 > c0 and cols[c1].x0 > block.x1:
+        c1, x1 = c1 - 1, (cols[c1].x0 + block.x1) / 2
+    return c0, c1, x0, x1
+
+
+def clip_overlaps(boxes: list[BBox], labels: Sequence[int]) -> list[BBox]:
+    """A label's box (spanning rows) ends where a box of one of its rows begins."""
+    out = list(boxes)
+    for i in labels:
+        x0, top, x1, bottom = out[i]
+        for j, (ox0, otop, _, obottom) in enumerate(out):
+            if j != i and otop < bottom - 0.5 and obottom > top + 0.5 and x0 < ox0 < x1:
+                x1 = ox0
+        out[i] = (x0, top, x1, bottom)
+    return out
+
+
+# ---------------------------------------------------------------- bands -> cell boxes
+
+
+def _rows_touched(block: Block, rows: Sequence[TextRow]) -> tuple[int, int] | None:
+    hit = [i for i, r in enumerate(rows) if r.top < block.bottom - 0.5 and r.bottom > block.top + 0.5]
+    return (hit[0], hit[-1]) if hit else None
+
+
+def label_spans(blocks: Sequence[Block], rows: Sequence[TextRow], starts: Sequence[int],
+                ends: Sequence[int], taken: frozenset[int] = frozenset()) -> dict[int, tuple[int, int]]:
+    """Rows covered by each label of a label column.
+
+    The labels of such a column tile it: the first starts at one of `starts`, each next one
+    where the previous ended, the last ends at one of `ends` or before a row of the column that
+    another cell takes (`taken`); each covers at least the rows its text touches. A label is centred on the rows it covers, so of all tilings the one whose
+    labels sit closest to the middle of their rows is taken. (Centring alone cannot tell: a label
+    over three rows is also centred on the middle one.)
+    """
+    ordered = [(b, own) for b in sorted(blocks, key=lambda b: b.centre) if (own := _rows_touched(b, rows))]
+    if not ordered:
+        return {}
+
+    def miss(block: Block, s: int, e: int) -> float:
+        return abs((rows[s].top + rows[e].bottom) / 2 - block.centre)
+
+    @cache
+    def best(k: int, s: int) -> tuple[float, tuple[tuple[int, int], ...]] | None:
+        block, own = ordered[k]
+        if s > own[0] or any(r in taken for r in range(s, own[0])):
+            return None
+        last = k + 1 == len(ordered)
+        stop = min([r for r in taken if r > own[1]] + [ordered[k + 1][1][0] if not last else len(rows)])
+        choices = [e for e in range(own[1], stop) if not last or e in ends or e + 1 == stop]
+        found = None
+        for e in choices:
+            rest = (0.0, ()) if last else best(k + 1, e + 1)
+            if rest is None:
+                continue
+            cost = miss(block, s, e) + rest[0]
+            if found is None or cost < found[0] - 0.01:
+                found = (cost, ((s, e),) + rest[1])
+        return found
+
+    # The first label may also start lower: on a continuation page the rows above it belong to a
+    # label printed on the page before. Rows left so cost a quarter of their height, so a label
+    # is only moved off them when centring it over them is clearly worse.
+    first = starts[-1]
+    tilings = []
+    for s in sorted(set(starts) | set(range(first, ordered[0][1][0] + 1))):
+        if (t := best(0, s)) is not None:
+            skipped = 0.25 * (rows[s].top - rows[first].top) if s > first else 0.0
+            tilings.append((t[0] + skipped, t[1]))
+    if not tilings:  # the labels do not tile the column: each keeps the rows its text touches
+        return {id(b): own for b, own in ordered}
+    spans = min(tilings, key=lambda t: t[0])[1]
+    return {id(b): span for (b, _), span in zip(ordered, spans)}
+
+
+def band_boxes(band: Band, lone: Sequence[Block], rows: Sequence[TextRow], left: float, right: float) -> list[BBox]:
+    """Cell boxes of one band: each block widened to the columns it reaches, and over its rows."""
+    first = rows.index(band.rows[0])
+    last = rows.index(band.rows[-1])
+    band_rows = rows[first:last + 1]
+    mine = [b for b in lone if band_rows[0].top <= b.centre < band_rows[-1].bottom]
+    blocks = [b for r in band_rows for b in r.blocks] + mine
+    boxes: list[BBox] = []
+    if not band.header:  # rows before any header (项目名称 … | 主管部门 … 实施单位 …): each row on its own
+        for row in band_rows:
+            cols = [Column(b.x0, b.x1) for b in row.blocks]
+            edges = boundaries(cols, left, right)
+            boxes += [(edges[i], row.top, edges[i + 1], row.bottom) for i in range(len(cols))]
+        return boxes
+    cols = band_columns(band, mine)
+    edges = boundaries(cols, left, right)
+    by_column: dict[int, list[Block]] = {}
+    taken: dict[int, set[int]] = {}  # column -> rows a cell other than its labels holds
+    for block in blocks:
+        c0, c1, x0, x1 = block_extent(block, cols, edges)
+        if c0 == c1 and cols[c0].label and block not in band.header.values():
+            by_column.setdefault(c0, []).append(block)
+            continue
+        touched = _rows_touched(block, band_rows)
+        if touched is not None:
+            boxes.append((x0, band_rows[touched[0]].top, x1, band_rows[touched[1]].bottom))
+            for c in range(c0, c1 + 1):
+                taken.setdefault(c, set()).update(range(touched[0], touched[1] + 1))
+    header_cols = {column_span(b, edges)[0] for b in band.header.values()}
+    data_from = 1 if band.printed_header else 0  # the first row under the header
+    total = [i for i, r in enumerate(band_rows) if any(label_key(b.text) in vocabulary().total for b in r.blocks)]
+    ends = sorted({len(band_rows) - 1} | ({total[0] - 1} if total and total[0] > 1 else set()))
+    labels_from = len(boxes)
+    for c, held in by_column.items():
+        # a column headed by its own label (一级指标) starts under the header; a blank-headed one may include it
+        starts = [data_from] if c in header_cols else sorted({0, data_from})
+        spans = label_spans(held, band_rows, starts, ends, frozenset(taken.get(c, ())))
+        for block in held:
+            span = spans.get(id(block))
+            if span is not None:
+                boxes.append((edges[c], band_rows[span[0]].top, edges[c + 1], band_rows[span[1]].bottom))
+        opening = min((s for s, _ in spans.values()), default=starts[-1])
+        if opening > starts[-1] and not taken.get(c, set()) & set(range(starts[-1], opening)):
+            # rows above the first label: a merged cell whose text is on the page before (empty here)
+            boxes.append((edges[c], band_rows[starts[-1]].top, edges[c + 1], band_rows[opening - 1].bottom))
+    return clip_overlaps(boxes, range(labels_from, len(boxes)))
+
+
+Carried = tuple[str, dict[str, Block]]  # a band's kind and header cells, for the next page
+
+
+def text_table(chars: Sequence[dict], carried: Carried | None = None) -> tuple[list[BBox], Carried | None]:
+    """Cell boxes of the rule-less table on one page ([] when there is none), and the header to
+    carry to the next page: a table going on over a page break keeps the columns (and label
+    columns) its header gave on the page before."""
+    lines = [chunks_of(line) for line in lines_of([ch for ch in chars if ch.get("text", "").strip()])]
+    all_rows, lone = rows_of(blocks_of(lines))
+    rows = table_rows(all_rows)
+    if len(rows) < 3:
+        return [], None
+    size = statistics.median(b.size for r in rows for b in r.blocks)
+    lone = lone + split_tall_blocks(rows)
+    set_row_regions(rows, pad=0.4 * size)
+    lone = [b for b in lone if rows[0].top <= b.centre < rows[-1].bottom]
+    left = min(b.x0 for r in rows for b in r.blocks) - 0.4 * size
+    right = max(b.x1 for r in rows for b in r.blocks) + 0.4 * size
+    bands = bands_of(rows, carried)
+    boxes: list[BBox] = []
+    for band in bands:
+        boxes += band_boxes(band, lone, rows, left, right)
+    last = next((b for b in reversed(bands) if b.header), None)
+    return [tuple(round(v, 2) for v in box) for box in boxes], ((last.kind, last.header) if last else None)
