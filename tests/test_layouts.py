@@ -85,16 +85,18 @@ def _reportlab_fixtures():
     return [f for f in fixtures() if f[1] == "reportlab"]
 
 
+@pytest.mark.parametrize("rules", ["none", "frame", "booktabs"])
 @pytest.mark.parametrize("stem", [f[0] for f in _reportlab_fixtures()])
-def test_every_layout_reads_the_same_with_its_rules_removed(stem, tmp_path):
-    """Each layout of the fixture set, drawn again without a single rule, gives every field of its truth."""
+def test_every_layout_reads_the_same_with_its_rules_removed(stem, rules, tmp_path):
+    """Each layout of the fixture set, drawn again with no rules, only its outer frame, or only a
+    rule above and below (booktabs), gives every field of its truth."""
     from formaudit.pipeline import extract
     from layout import Sheet, render_pdf
 
     _, _, font, size, blocks, specs = next(f for f in _reportlab_fixtures() if f[0] == stem)
     for block in blocks:
         if isinstance(block, Sheet):
-            block.rules = "none"
+            block.rules = rules
     pdf = tmp_path / f"{stem}.pdf"
     pages = render_pdf(pdf, blocks, font, pagesize=size)
     record = json.loads(extract(pdf).model_dump_json())
