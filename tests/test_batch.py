@@ -118,7 +118,10 @@ def test_killed_batch_resumes_to_the_same_tables(archive, tmp_path):
     resumed = subprocess.run(batch_cmd(str(root), "--db", str(db), "--max-mb", "1", "--workers", "2"),
                              capture_output=True, text=True, timeout=900)
     assert f": {total - done} processed" in resumed.stderr, resumed.stderr  # only what was missing
-    assert snapshot(db) == want
+    got = snapshot(db)
+    differing = {t: (sorted(set(got[t]) - set(want[t]))[:2], sorted(set(want[t]) - set(got[t]))[:2])
+                 for t in want if got[t] != want[t]}
+    assert not differing, differing  # (rows only in the resumed run, rows only in the reference)
 
 
 def test_rerun_processes_nothing_and_a_changed_file_again(tmp_path):

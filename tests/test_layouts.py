@@ -70,6 +70,23 @@ def test_no_rules_at_all_reads_like_the_ruled_form():
     assert bare["indicators"][0]["level1_label"] == "产出指标"  # printed once, centred over three rows
 
 
+def test_the_inferred_grid_spreads_merged_labels_over_their_rows():
+    """The intermediate grid itself: labels printed once are cells spanning the rows they are centred on."""
+    import pdfplumber
+
+    from formaudit.detect.grid import read_page
+    from formaudit.detect.text_grid import text_table
+
+    with pdfplumber.open(FIXTURES / "project-2020-training-no-rules.pdf") as pdf:
+        page = pdf.pages[0]
+        boxes, carried = text_table(page.chars)
+        grid = read_page(page, cell_boxes=[boxes], source="text").grids[0]
+    spans = {c.text.replace("\n", ""): c.rowspan for c in grid.cells if c.rowspan > 1}
+    # 项目资金（万元）: the funding header and four rows; 绩效指标: the indicator header and five rows
+    assert spans == {"项目资金（万元）": 5, "年度总体目标": 2, "绩效指标": 6, "产出指标": 3}
+    assert carried[0] == "indicators" and {"level1", "level2", "name", "weight", "score"} <= set(carried[1])
+
+
 def test_no_rules_over_a_page_break():
     """Two pages without rules: the cut row is joined, labels printed on page 1 go on on page 2."""
     got = form("department-2020-cppcc-no-rules-two-pages")
