@@ -102,11 +102,11 @@ def _reportlab_fixtures():
     return [f for f in fixtures() if f[1] == "reportlab"]
 
 
-@pytest.mark.parametrize("rules", ["none", "frame", "booktabs"])
+@pytest.mark.parametrize("rules", ["none", "frame", "booktabs", "vertical"])
 @pytest.mark.parametrize("stem", [f[0] for f in _reportlab_fixtures()])
 def test_every_layout_reads_the_same_with_its_rules_removed(stem, rules, tmp_path):
-    """Each layout of the fixture set, drawn again with no rules, only its outer frame, or only a
-    rule above and below (booktabs), gives every field of its truth."""
+    """Each layout of the fixture set, drawn again with no rules, only its outer frame, only a rule
+    above and below (booktabs) or only vertical rules, gives every field of its truth."""
     from formaudit.pipeline import extract
     from layout import Sheet, render_pdf
 
