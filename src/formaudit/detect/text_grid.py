@@ -548,4 +548,6 @@ def text_table(chars: Sequence[dict], carried: Carried | None = None) -> tuple[l
     for band in bands:
         boxes += band_boxes(band, lone, rows, left, right)
     last = next((b for b in reversed(bands) if b.header), None)
-    return [tuple(round(v, 2) for v in box) for box in boxes], ((last.kind, last.header) if last else None)
+    ended = any(label_key(b.text) in vocabulary().total for b in rows[-1].blocks)  # its 总分 row: nothing goes on
+    carry = (last.kind, last.header) if last and not ended else None
+    return [tuple(round(v, 2) for v in box) for box in boxes], carry
