@@ -13,7 +13,7 @@ from formaudit.normalize.labels import label_key, vocabulary
 
 
 def _is_total_row(row: Row) -> bool:
-    return any(label_key(c.text) in vocabulary().total for c in row.cells)
+    return any(vocabulary().is_total(c.text) for c in row.cells)
 
 
 def _has_indicator_header(row: Row) -> bool:

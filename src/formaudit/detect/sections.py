@@ -181,7 +181,7 @@ def add_indicator(sections: FormSections, row: Row) -> None:
 
 
 def is_total_row(row: Row) -> GridCell | None:
-    return next((c for c in row.cells if label_key(c.text) in vocabulary().total), None)
+    return next((c for c in row.cells if vocabulary().is_total(c.text)), None)
 
 
 def split_sections(block: FormBlock) -> FormSections:

@@ -216,6 +216,10 @@ def rows_of(blocks: Sequence[Block]) -> tuple[list[TextRow], list[Block]]:
     return rows, lone
 
 
+def holds_total(row: TextRow) -> bool:
+    return any(vocabulary().is_total(b.text) for b in row.blocks)
+
+
 def table_rows(rows: Sequence[TextRow]) -> list[TextRow]:
     """The rows of the form's table: from the first row holding a known label to its total row
     (or to a gap much wider than the rows' pitch)."""
@@ -236,7 +240,7 @@ def table_rows(rows: Sequence[TextRow]) -> list[TextRow]:
         if row.text_top - out[-1].text_bottom > REGION_GAP_PITCHES * pitch:
             break
         out.append(row)
-        if any(label_key(b.text) in vocab.total for b in row.blocks):
+        if holds_total(row):
             break
     return out
 
@@ -338,9 +342,9 @@ def band_columns(band: Band, lone: Sequence[Block]) -> list[Column]:
         elif not hits:
             free.append(block)
     rows_of_block = {id(b): _rows_touched(b, band.rows) for b in free + [m for c in seeds for m in c.members]}
+    data = [c for c in seeds if c.header]
     for block in list(free):
         own = rows_of_block[id(block)]
-        data = [c for c in seeds if c.header]
         if own is None or (band.printed_header and own[0] == 0) or not data:
             continue  # it reaches into the header row: a section label, not a value
         nearest = min(data, key=lambda c: _gap(c, block))
@@ -507,7 +511,7 @@ def band_boxes(band: Band, lone: Sequence[Block], rows: Sequence[TextRow], left:
                 taken.setdefault(c, set()).update(range(touched[0], touched[1] + 1))
     header_cols = {column_span(b, edges)[0] for b in band.header.values()}
     data_from = 1 if band.printed_header else 0  # the first row under the header
-    total = [i for i, r in enumerate(band_rows) if any(label_key(b.text) in vocabulary().total for b in r.blocks)]
+    total = [i for i, r in enumerate(band_rows) if holds_total(r)]
     ends = sorted({len(band_rows) - 1} | ({total[0] - 1} if total and total[0] > 1 else set()))
     labels_from = len(boxes)
     for c, held in by_column.items():
@@ -548,6 +552,6 @@ def text_table(chars: Sequence[dict], carried: Carried | None = None) -> tuple[l
     for band in bands:
         boxes += band_boxes(band, lone, rows, left, right)
     last = next((b for b in reversed(bands) if b.header), None)
-    ended = any(label_key(b.text) in vocabulary().total for b in rows[-1].blocks)  # its 总分 row: nothing goes on
+    ended = holds_total(rows[-1])  # its 总分 row: nothing goes on
     carry = (last.kind, last.header) if last and not ended else None
     return [tuple(round(v, 2) for v in box) for box in boxes], carry

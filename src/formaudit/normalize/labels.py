@@ -54,6 +54,10 @@ class Vocabulary:
     total: frozenset[str]
     empty: frozenset[str]
 
+    def is_total(self, text: str | None) -> bool:
+        """The label of a form's total row (总分, 合计)."""
+        return label_key(text) in self.total
+
     def form_type_of(self, title: str) -> str | None:
         """department/project for a title line, matched on its whitespace-free text."""
         squeezed = re.sub(r"\s+", "", unicodedata.normalize("NFKC", title))
