@@ -5,11 +5,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: run test bench fixtures lint install clean help browser
+.PHONY: run test test-fast bench fixtures lint install clean help browser
 
 help:
 	@echo "make run       install into .venv, then convert fixtures/pdfs into $(OUT)/ (DuckDB, Parquet, JSON, report)"
 	@echo "make test      the whole test suite"
+	@echo "make test-fast the fast tier (under a minute: no OCR, browser, Dask or archive-sized batches)"
 	@echo "make bench     speed and memory figures"
 	@echo "make fixtures  regenerate the fixture PDFs and their truth files (needs CJK fonts, LibreOffice)"
 	@echo "make lint      ruff"
@@ -30,6 +31,11 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q
+
+FAST := not (slow or ocr or browser or dask)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "$(FAST)"
 
 # The report's browser test drives Debian's chromium; installed here where missing and possible (root, apt).
 browser:

@@ -18,6 +18,9 @@ from archive import BROKEN_KINDS, build_archive, mutate
 from conftest import fixture_pdfs, run_cli
 
 TABLES = ("documents", "files", "forms", "funding", "indicators", "findings")
+
+# archive-sized batches, kill and resume, fuzzing: the whole module is out of the fast tier
+pytestmark = pytest.mark.slow
 ORDER = {"documents": "sha256", "files": "path", "forms": "form_id", "funding": "form_id, row_index",
          "indicators": "form_id, row_index", "findings": "form_id, finding_index"}
 VOLATILE = {"seconds", "peak_mb"}  # timing and memory differ between runs
@@ -211,6 +214,7 @@ def test_make_run_query_works(fixtures_batch):
     assert stats.returncode == 0 and "findings by code" in stats.stdout
 
 
+@pytest.mark.dask
 def test_dask_cluster_gives_the_local_tables(tmp_path):
     from dask.distributed import Client, LocalCluster
 

@@ -58,6 +58,7 @@ def open_in_browser(html: Path, screenshot: Path):
     return facts, console, requests, dialogs
 
 
+@pytest.mark.browser
 def test_report_in_chromium_shows_every_finding_with_its_crop(fixtures_batch, tmp_path):
     need_chromium()
     db, report, _, _ = fixtures_batch
@@ -97,6 +98,7 @@ def hostile_pdf(path: Path) -> None:
     render_pdf(path, spec.blocks(), "STSong-Light")
 
 
+@pytest.mark.browser
 def test_text_from_a_pdf_never_runs_in_the_browser_nor_becomes_a_formula(tmp_path):
     need_chromium()
     folder = tmp_path / "in"
@@ -133,6 +135,7 @@ def test_text_from_a_pdf_never_runs_in_the_browser_nor_becomes_a_formula(tmp_pat
         assert all(c.fill.fgColor.rgb.endswith(want) for c in row)
 
 
+@pytest.mark.slow
 def test_notebook_runs_top_to_bottom_on_the_fixtures_batch(fixtures_batch):
     import nbclient
     import nbformat

@@ -14,6 +14,7 @@ from conftest import FIXTURES, ROOT, extracted, fixture_pdfs, truth_of
 from truth import FUNDING_FIELDS, INDICATOR_FIELDS, finding_keys, norm
 
 SCANS = fixture_pdfs("ocr")
+pytestmark = pytest.mark.ocr
 NUMERIC = {"initial_budget", "budget", "executed", "transfer", "weight", "rate", "score"}
 TEXT_FORM = ("title", "unit_name", "project_name", "implementing_unit")
 

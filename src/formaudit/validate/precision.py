@@ -9,7 +9,7 @@ printed one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from formaudit.normalize.numbers import parse_number
 from formaudit.record import Form
@@ -60,10 +60,6 @@ def format_number(value: Decimal | float | int, decimals: int | None = None) -> 
     return text
 
 
-def truncate(value: Decimal, decimals: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
-
-
-def format_percent(fraction: Decimal, decimals: int = 2, *, truncated: bool = False) -> str:
-    shown = truncate(fraction * 100, decimals) if truncated else round_half_up(fraction * 100, decimals)
+def format_percent(fraction: Decimal, decimals: int = 2) -> str:
+    shown = round_half_up(fraction * 100, decimals)
     return f"{shown:f}%"

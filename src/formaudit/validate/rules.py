@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from formaudit.normalize.numbers import parse_number
 from formaudit.record import Finding, Form, FundingRow
-from formaudit.validate.precision import dec, format_number, format_percent, printed, round_half_up, truncate
+from formaudit.validate.precision import dec, format_number, format_percent, printed, round_half_up
 
 OCR_CONFIDENCE_THRESHOLD = 0.9
 SEVERITY = {
@@ -72,10 +72,10 @@ def rate_mismatch(form: Form) -> list[Finding]:
         p = printed(form, path, row.rate)
         if not p.matches(value):
             shown = p.text if p.percent or "%" in p.text else format_percent(p.value, max(0, p.decimals - 2))
-            # The recomputed rate is shown cut to the printed precision, as the contract's worked example
-            # does (1689.4/1763 = 0.958253 is shown 95.82%); matching above rounds half-up.
-            out.append(finding("RATE_MISMATCH", path, as_json_number(truncate(value, max(4, p.decimals))), row.rate,
-                               f"执行率 printed {shown} but {formula} = {format_percent(value, max(2, p.decimals - 2), truncated=True)}",
+            # The recomputed rate is shown rounded half-up to the printed precision, the contract's rule
+            # (1689.4/1763 = 0.958253 is shown 95.83%).
+            out.append(finding("RATE_MISMATCH", path, as_json_number(round_half_up(value, max(4, p.decimals))), row.rate,
+                               f"执行率 printed {shown} but {formula} = {format_percent(value, max(2, p.decimals - 2))}",
                                _amount_paths(i)))
     return out
 

@@ -1,0 +1,215 @@
+"""Each step of detection on its own, on small synthetic input (no PDF, no OCR): the fast tier.
+
+Characters are made by `place`, as a PDF reader gives them: one dict per character with its box in
+points, origin top-left. Tables are laid out the way spreadsheet exports draw them: text centred
+vertically in its cell, a label of a merged cell centred over the rows it covers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from formaudit.detect.forms import find_forms
+from formaudit.detect.grid import cell_text, cluster_positions, grid_from_cells
+from formaudit.detect.sections import split_sections
+from formaudit.detect.text_grid import blocks_of, chunks_of, lines_of, rows_of, text_table
+from formaudit.models import PageContent, TextLine
+
+SIZE = 10.0
+
+
+def place(text: str, x: float, top: float, size: float = SIZE) -> list[dict]:
+    """The characters of `text` set left to right from (x, top), each one em wide."""
+    return [{"text": ch, "x0": x + i * size, "x1": x + (i + 1) * size, "top": top, "bottom": top + size, "size": size,
+             "upright": True} for i, ch in enumerate(text)]
+
+
+def centred(text: str, x0: float, x1: float, top: float, bottom: float, size: float = SIZE) -> list[dict]:
+    """`text` centred in the box (x0, top, x1, bottom), as a spreadsheet draws a cell."""
+    width = len(text) * size
+    return place(text, (x0 + x1 - width) / 2, (top + bottom - size) / 2, size)
+
+
+# ---------------------------------------------------------------- chars -> lines -> chunks -> blocks
+
+
+def test_lines_group_characters_by_their_vertical_centre():
+    chars = place("乙行", 50, 40) + place("甲行", 50, 20) + place("同行", 200, 21)  # 1 pt lower: the same line
+    lines = lines_of(chars)
+    assert ["".join(c["text"] for c in line) for line in lines] == ["甲行同行", "乙行"]
+
+
+def test_a_wide_gap_splits_a_line_into_chunks_and_a_narrow_one_does_not():
+    line = lines_of(place("年初预算数", 10, 10) + place("全年", 10 + 5 * SIZE + 0.5 * SIZE, 10) + place("分值", 200, 10))[0]
+    assert [c.text for c in chunks_of(line)] == ["年初预算数全年", "分值"]  # 0.5 em apart joins, 9 em apart splits
+
+
+def test_a_wrapped_cell_is_one_block():
+    chars = place("偏差原因分析", 100, 10) + place("及改进措施", 100, 10 + SIZE + 2) + place("分值", 300, 15)
+    blocks = blocks_of([chunks_of(line) for line in lines_of(chars)])
+    assert sorted(b.text for b in blocks) == ["偏差原因分析及改进措施", "分值"]
+
+
+def test_lines_far_apart_are_separate_blocks():
+    chars = place("产出指标", 100, 10) + place("效益指标", 100, 10 + 3 * SIZE)
+    assert len(blocks_of([chunks_of(line) for line in lines_of(chars)])) == 2
+
+
+# ---------------------------------------------------------------- blocks -> rows
+
+
+def _blocks(chars):
+    return blocks_of([chunks_of(line) for line in lines_of(chars)])
+
+
+def test_rows_from_centres_and_a_label_centred_on_a_row_boundary_is_apart():
+    """Three rows of three cells, 20 pt high; a merged label centred on the boundary of rows 1 and 2."""
+    chars = []
+    for r in range(3):
+        top = 100 + 20 * r
+        for c, word in enumerate(["数量指标", "完成数", "得分"]):
+            chars += centred(f"{word}{r}", 100 + 80 * c, 180 + 80 * c, top, top + 20)
+    chars += centred("产出指标", 10, 90, 100, 140)  # spans rows 0 and 1: its centre is their boundary
+    rows, lone = rows_of(_blocks(chars))
+    assert [len(r.blocks) for r in rows] == [3, 3, 3]
+    assert [b.text for b in lone] == ["产出指标"]
+
+
+# ---------------------------------------------------------------- bands, columns and label spans
+
+
+def _ruleless_indicator_table() -> list[dict]:
+    """An indicator table with no rules: a header of known words, a level-1 label printed once over
+    three rows, and a 总分 row."""
+    cols = [(10, 70), (70, 150), (150, 260), (260, 330), (330, 400), (400, 440), (440, 480)]
+    header = ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"]
+    rows = [["数量指标", "培训人数", "≥100人", "120人", "20", "20"],
+            ["质量指标", "合格率", "≥90%", "95%", "20", "20"],
+            ["时效指标", "完成时间", "年底前", "11月", "10", "10"]]
+    chars = []
+    for (x0, x1), word in zip(cols, header):
+        chars += centred(word, x0, x1, 100, 120)
+    for r, cells in enumerate(rows):
+        top = 120 + 20 * r
+        for (x0, x1), word in zip(cols[1:], cells):
+            chars += centred(word, x0, x1, top, top + 20)
+    chars += centred("产出指标", *cols[0], 120, 180)  # one label for the three rows
+    chars += centred("总分", 10, 330, 180, 200) + centred("50", 400, 440, 180, 200) + centred("50", 440, 480, 180, 200)
+    return chars
+
+
+def test_ruleless_table_columns_come_from_the_header_and_labels_span_their_rows():
+    chars = _ruleless_indicator_table()
+    boxes, carried = text_table(chars)
+    grid = grid_from_cells(1, boxes, chars, source="text")
+    spans = {c.text: (c.rowspan, c.colspan) for c in grid.cells if c.text}
+    assert spans["产出指标"] == (3, 1)  # printed once, centred over three rows
+    assert spans["培训人数"] == (1, 1) and spans["年度指标值"] == (1, 1)
+    header_row = next(r for r in grid.rows() if any(c.text == "一级指标" for c in r.cells))
+    assert [c.text for c in header_row.cells] == ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"]
+    assert carried is None  # the table reached its 总分 row: nothing goes on to the next page
+
+
+def test_a_table_cut_before_its_total_carries_its_header_to_the_next_page():
+    chars = [ch for ch in _ruleless_indicator_table() if ch["top"] < 175]
+    _, carried = text_table(chars)
+    assert carried is not None and carried[0] == "indicators"
+    assert {"level1", "level2", "name", "weight", "score"} <= set(carried[1])
+
+
+# ---------------------------------------------------------------- ruled cells -> grid
+
+
+def test_boundaries_closer_than_the_tolerance_are_one():
+    assert cluster_positions([10.0, 10.8, 50.0, 51.5, 90.0]) == [10.4, 50.75, 90.0]
+
+
+def test_grid_from_cells_keeps_merged_cells_as_spans_and_places_text_by_centre():
+    boxes = [(0, 0, 100, 40), (100, 0, 200, 20), (100, 20, 200, 40), (0, 40, 200, 60)]
+    chars = centred("产出指标", 0, 100, 0, 40) + centred("甲", 100, 200, 0, 20) + centred("乙", 100, 200, 20, 40) \
+        + centred("总分", 0, 200, 40, 60)
+    grid = grid_from_cells(1, boxes, chars)
+    cells = {c.text: (c.row, c.col, c.rowspan, c.colspan) for c in grid.cells}
+    assert cells == {"产出指标": (0, 0, 2, 1), "甲": (0, 1, 1, 1), "乙": (1, 1, 1, 1), "总分": (2, 0, 1, 2)}
+    assert [[c.text for c in row.cells] for row in grid.rows()] == [["产出指标", "甲"], ["产出指标", "乙"], ["总分"]]
+
+
+def test_too_few_cells_is_no_table():
+    assert grid_from_cells(1, [(0, 0, 10, 10), (10, 0, 20, 10)], []) is None
+
+
+def test_cell_text_keeps_lines_and_spaces_only_at_real_gaps():
+    chars = place("ab", 0, 0) + place("cd", 2 * SIZE + 3, 0) + place("第二行", 0, SIZE + 2)
+    assert cell_text(chars) == "ab cd\n第二行"
+
+
+# ---------------------------------------------------------------- grids -> forms -> sections
+
+
+FORM_ROWS = [
+    ["项目资金（万元）", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+    ["年度资金总额", "100", "100", "90", "10", "90.00%", "9"],
+    ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"],
+    ["产出指标", "数量指标", "培训人数", "≥100人", "120人", "45", "45"],
+    ["产出指标", "质量指标", "合格率", "≥90%", "95%", "45", "45"],
+    ["总分", "", "", "", "", "100", "99"],
+]
+
+
+def _ruled_form_page(number: int, title: str | None, top: float = 100, rows: list[list[str]] = FORM_ROWS) -> PageContent:
+    """A page with a title and a small ruled project form: funding header and row, indicator header,
+    indicators, 总分."""
+    boxes, chars = [], []
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            box = (50 + 70 * c, top + 20 * r, 120 + 70 * c, top + 20 * (r + 1))
+            boxes.append(box)
+            if text:
+                chars += centred(text, box[0], box[2], box[1], box[3], size=8)
+    grid = grid_from_cells(number, boxes, chars)
+    lines = [TextLine(number, (200, top - 40, 400, top - 25), title)] if title else []
+    return PageContent(number, 595, 842, grids=[grid], lines=lines)
+
+
+def test_a_titled_page_is_one_form_and_its_sections_are_split():
+    forms = find_forms([_ruled_form_page(1, "项目支出绩效自评表")])
+    assert len(forms) == 1 and forms[0].form_type == "project" and forms[0].pages == [1]
+    sections = split_sections(forms[0])
+    assert len(sections.funding) == 1 and len(sections.indicators) == 2
+    assert sections.total is not None
+
+
+def test_a_table_cut_by_a_page_break_goes_on_on_the_next_page():
+    first = _ruled_form_page(1, "项目支出绩效自评表", rows=FORM_ROWS[:4])
+    rest = _ruled_form_page(2, None, top=40, rows=FORM_ROWS[4:])
+    forms = find_forms([first, rest])
+    assert len(forms) == 1 and forms[0].pages == [1, 2]
+    assert len(split_sections(forms[0]).indicators) == 2
+
+
+def test_forms_on_consecutive_pages_are_two_forms_when_each_is_closed():
+    forms = find_forms([_ruled_form_page(1, "项目支出绩效自评表"), _ruled_form_page(2, "项目支出绩效自评表")])
+    assert [f.pages for f in forms] == [[1], [2]]
+
+
+# ---------------------------------------------------------------- scans: skew and orientation
+
+
+def test_skew_is_read_from_the_table_rules():
+    from formaudit.ingest.scan import skew_angle, straighten
+
+    ink = np.zeros((1200, 1600), dtype=np.uint8)
+    for y in range(200, 1000, 80):
+        ink[y:y + 3, 200:1400] = 255  # rules of a table
+    turned = 255 - straighten(255 - ink, 2.0)  # rotate the ink by 2 degrees (straighten works on white paper)
+    assert skew_angle(turned) == pytest.approx(-2.0, abs=0.3)
+    assert skew_angle(ink) == pytest.approx(0.0, abs=0.1)
+
+
+def test_a_page_lying_on_its_side_has_standing_text_lines():
+    from formaudit.ingest.scan import needs_quarter_turn
+
+    lying = [(100, 50 + 60 * i, 120, 300 + 60 * i) for i in range(8)]  # lines of text stand upright
+    upright = [(50, 100 + 30 * i, 400, 118 + 30 * i) for i in range(8)]
+    assert needs_quarter_turn(lying) and not needs_quarter_turn(upright)
