@@ -107,8 +107,10 @@ def test_open_dataset_refuses_what_is_no_batch_with_a_one_line_reason(tmp_path):
 
 
 def _tiny_batch(tmp_path):
+    from formaudit.export.duckdb_store import Store
+
     db = tmp_path / "tiny.duckdb"
-    assert run_cli("batch", str(SEED), "--db", str(db), "-q").returncode == 0
+    Store(db).close()  # the tables, empty
     return db
 
 

@@ -33,6 +33,11 @@ class Record(contract.Record):
     `source` (path, sha256, pages), `forms` (each with `funding`, `indicators`, `total`, `findings`
     and the page, box and printed text of every value in `cells`) and `errors` (what went wrong
     with the document: a broken file or page is an entry here, never an exception).
+
+    >>> record = formaudit.read_pdf("form.pdf")                     # doctest: +SKIP
+    >>> form = record.forms[0]                                       # doctest: +SKIP
+    >>> form.unit_name, form.year, form.funding[0].rate              # doctest: +SKIP
+    ('中国人民政治协商会议湖南省长沙市望城区委员会办公室', 2020, 0.96)
     """
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
