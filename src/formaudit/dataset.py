@@ -98,12 +98,17 @@ class Dataset:
 
         >>> ds.sql("SELECT year, count(*) AS forms FROM forms GROUP BY year ORDER BY year")  # doctest: +SKIP
         """
-        relation = self._con.sql(query, params=params)
-        if relation is None:  # a statement that returns no rows
-            return frame(pa.table({}))
-        # DuckDB 1.4 named it to_arrow_table; older releases call it arrow
-        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
-        return frame(fetch())
+        # a cursor of its own: a result left half-read elsewhere on the connection does not block it
+        cursor = self._con.cursor()
+        try:
+            relation = cursor.sql(query, params=params)
+            if relation is None:  # a statement that returns no rows
+                return frame(pa.table({}))
+            # DuckDB 1.4 named it to_arrow_table; older releases call it arrow
+            fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+            return frame(fetch())
+        finally:
+            cursor.close()
 
     def stats(self) -> dict[str, pd.DataFrame]:
         """What `formaudit stats` prints: documents by status, forms by type and year, findings by
@@ -127,7 +132,7 @@ class Dataset:
         self.close()
 
     def __repr__(self) -> str:
-        counts = ", ".join(f"{name}={self._con.execute(f'SELECT count(*) FROM {name}').fetchone()[0]}"
+        counts = ", ".join(f"{name}={self.sql(f'SELECT count(*) AS n FROM {name}')['n'][0]}"
                            for name in ("documents", "forms", "findings"))
         return f"<formaudit.Dataset {self.path} ({counts})>"
 

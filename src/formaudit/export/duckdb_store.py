@@ -200,7 +200,7 @@ def import_dataset(folder: Path, db: Path) -> dict[str, int]:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return {name: con.execute(f"SELECT count(*) FROM incoming_{name}").fetchone()[0] for name in SCHEMAS}
+        return {name: con.execute(f"SELECT count(*) FROM incoming_{name}").fetchall()[0][0] for name in SCHEMAS}
     finally:
         store.close()
 
