@@ -112,30 +112,3 @@ def _tiny_batch(tmp_path):
     db = tmp_path / "tiny.duckdb"
     Store(db).close()  # the tables, empty
     return db
-
-
-@pytest.mark.slow
-def test_notebook_runs_top_to_bottom_on_a_parquet_dataset(tmp_path):
-    import nbclient
-    import nbformat
-
-    parquet = tmp_path / "parquet"
-    assert run_cli("batch", str(SEED), str(TRAINING), "--db", str(tmp_path / "r.duckdb"), "--parquet", str(parquet),
-                   "-q").returncode == 0
-    nb = nbformat.read(ROOT / "notebooks" / "explore_batch.ipynb", as_version=4)
-    sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert "formaudit.open_dataset" in sources and "SELECT " not in sources and "import duckdb" not in sources
-    os.environ["FORMAUDIT_DB"] = str(parquet)
-    try:
-        nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
-    finally:
-        del os.environ["FORMAUDIT_DB"]
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert errors == []
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    assert "RATE_MISMATCH" in printed
-    worst = nb.cells[-1].outputs[0]["data"]["text/plain"]
-    with formaudit.open_dataset(parquet) as ds:
-        most = ds.forms.sort_values("error_findings", ascending=False)["unit_name"].iloc[0]
-    assert worst.splitlines()[1].split()[1] == most  # the form with most errors tops the list
