@@ -1,12 +1,10 @@
 """formaudit's Python API: what the command line calls, for notebooks and scripts.
 
     >>> import formaudit
-    >>> record = formaudit.read_pdf("form.pdf")          # doctest: +SKIP
-    >>> record.to_frames()["funding"]                     # doctest: +SKIP
-    >>> formaudit.open_dataset("results.duckdb").findings  # doctest: +SKIP
+    >>> record = formaudit.read_pdf("form.pdf")
+    >>> record.to_frames()["funding"]
+    >>> formaudit.open_dataset("results.duckdb").findings
 """
-
-from __future__ import annotations
 
 from os import PathLike
 from pathlib import Path
@@ -34,18 +32,18 @@ class Record(contract.Record):
     and the page, box and printed text of every value in `cells`) and `errors` (what went wrong
     with the document: a broken file or page is an entry here, never an exception).
 
-    >>> record = formaudit.read_pdf("form.pdf")                     # doctest: +SKIP
-    >>> form = record.forms[0]                                       # doctest: +SKIP
-    >>> form.unit_name, form.year, form.funding[0].rate              # doctest: +SKIP
+    >>> record = formaudit.read_pdf("form.pdf")
+    >>> form = record.forms[0]
+    >>> form.unit_name, form.year, form.funding[0].rate
     ('中国人民政治协商会议湖南省长沙市望城区委员会办公室', 2020, 0.96)
     """
 
-    def to_frames(self) -> dict[str, pd.DataFrame]:
+    def to_frames(self) -> "dict[str, pd.DataFrame]":
         """The record as the batch's tables: forms, funding, indicators and findings, with the
         columns of the database tables (numbers as numbers, `form_id` = "<sha256>:<index>").
 
-        >>> frames = formaudit.read_pdf("form.pdf").to_frames()   # doctest: +SKIP
-        >>> frames["funding"][["source", "budget", "executed", "rate"]]  # doctest: +SKIP
+        >>> frames = formaudit.read_pdf("form.pdf").to_frames()
+        >>> frames["funding"][["source", "budget", "executed", "rate"]]
         """
         from formaudit.dataset import frame
         from formaudit.export.tables import arrow_table, record_rows
@@ -60,7 +58,7 @@ class Record(contract.Record):
         return record_json(self)
 
 
-def pipeline_options(grid: str = "pdfplumber", max_mb: int = DEFAULT_MAX_MB) -> Options:
+def pipeline_options(grid: str = "pdfplumber", max_mb: int = DEFAULT_MAX_MB) -> "Options":
     """The pipeline's options, checked as the command line checks them (ValueError otherwise)."""
     from formaudit.pipeline import Options
 
@@ -103,10 +101,10 @@ def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", max_mb: int
     Examples
     --------
     >>> import formaudit
-    >>> record = formaudit.read_pdf("form.pdf")                          # doctest: +SKIP
-    >>> [(f.code, f.path, f.found, f.expected) for f in record.forms[0].findings]  # doctest: +SKIP
+    >>> record = formaudit.read_pdf("form.pdf")
+    >>> [(f.code, f.path, f.found, f.expected) for f in record.forms[0].findings]
     [('RATE_MISMATCH', '/funding/0/rate', 0.96, 0.9582), ...]
-    >>> record.to_frames()["indicators"][["name", "target", "actual", "score"]]  # doctest: +SKIP
+    >>> record.to_frames()["indicators"][["name", "target", "actual", "score"]]
     """
     from formaudit.pipeline import extract
 
@@ -129,9 +127,9 @@ def audit(record: contract.Record | Form) -> list[Finding]:
     Each form's ``findings`` are replaced by the recomputed ones, which are also returned, form by
     form. This is what ``formaudit validate`` does to a JSON record.
 
-    >>> record = formaudit.read_pdf("form.pdf")         # doctest: +SKIP
-    >>> record.forms[0].total.weight = 70               # doctest: +SKIP
-    >>> [f.code for f in formaudit.audit(record)]       # doctest: +SKIP
+    >>> record = formaudit.read_pdf("form.pdf")
+    >>> record.forms[0].total.weight = 70
+    >>> [f.code for f in formaudit.audit(record)]
     ['RATE_MISMATCH', 'RATE_MISMATCH']
     """
     from formaudit.validate.rules import audit as audit_form

@@ -46,9 +46,9 @@ class Dataset:
     `path` is the batch's DuckDB file (``--db``) or its Parquet folder (``--parquet``, or what a
     Dask run writes). Each table attribute reads the table again, ordered by its key.
 
-    >>> ds = formaudit.open_dataset("results.duckdb")            # doctest: +SKIP
-    >>> ds.findings.groupby("code").size()                       # doctest: +SKIP
-    >>> ds.sql("SELECT unit_name, count(*) AS n FROM findings GROUP BY unit_name")  # doctest: +SKIP
+    >>> ds = formaudit.open_dataset("results.duckdb")
+    >>> ds.findings.groupby("code").size()
+    >>> ds.sql("SELECT unit_name, count(*) AS n FROM findings GROUP BY unit_name")
     """
 
     def __init__(self, path: str | PathLike[str]):
@@ -96,7 +96,7 @@ class Dataset:
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
         """The result of a SQL query (DuckDB's dialect) over the tables, as a DataFrame.
 
-        >>> ds.sql("SELECT year, count(*) AS forms FROM forms GROUP BY year ORDER BY year")  # doctest: +SKIP
+        >>> ds.sql("SELECT year, count(*) AS forms FROM forms GROUP BY year ORDER BY year")
         """
         # a cursor of its own: a result left half-read elsewhere on the connection does not block it
         cursor = self._con.cursor()
@@ -143,8 +143,8 @@ def open_dataset(path: str | PathLike[str]) -> Dataset:
     Raises `NotADataset` (a ValueError) with a one-line reason when the path is neither.
 
     >>> import formaudit
-    >>> ds = formaudit.open_dataset("out/parquet")                 # doctest: +SKIP
-    >>> ds.forms[["unit_name", "year", "rate", "error_findings"]]  # doctest: +SKIP
-    >>> ds.sql("SELECT code, count(*) AS n FROM findings GROUP BY code ORDER BY n DESC")  # doctest: +SKIP
+    >>> ds = formaudit.open_dataset("out/parquet")
+    >>> ds.forms[["unit_name", "year", "rate", "error_findings"]]
+    >>> ds.sql("SELECT code, count(*) AS n FROM findings GROUP BY code ORDER BY n DESC")
     """
     return Dataset(path)
