@@ -85,7 +85,7 @@ def test_query_stats_validate_and_report_answer_alike_on_both(batch, tmp_path, c
     assert (tmp_path / "r.html").read_text().count('class="finding"') == len([f for f in findings if f["form"] is not None])
 
 
-def test_import_copies_a_parquet_dataset_into_one_duckdb_file_without_duplicates(batch, tmp_path):
+def test_import_copies_a_parquet_dataset_into_one_duckdb_file_without_duplicates(batch, tmp_path, capsys):
     import formaudit
 
     db, parquet = batch
@@ -96,6 +96,10 @@ def test_import_copies_a_parquet_dataset_into_one_duckdb_file_without_duplicates
     with formaudit.open_dataset(db) as a, formaudit.open_dataset(target) as b:
         for name in TABLES:
             pdt.assert_frame_equal(a.table(name), b.table(name), obj=name)
+    not_duckdb = tmp_path / "form.pdf"
+    not_duckdb.write_bytes((FIXTURES / SMALL[0]).read_bytes())
+    status, _, err = cli(capsys, "import", parquet, "--db", not_duckdb)
+    assert status == 2 and err.startswith(f"formaudit: {not_duckdb}: cannot open the database") and len(err.splitlines()) == 1
 
 
 def test_a_parquet_dataset_still_being_written_reads_with_its_missing_tables_empty(batch, tmp_path):

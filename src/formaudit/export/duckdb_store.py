@@ -180,7 +180,10 @@ def import_dataset(folder: Path, db: Path) -> dict[str, int]:
     the same documents in the file (keyed by sha256, as a batch does); rows per table are returned."""
     if dataset_kind(folder) != "parquet":
         raise NotADataset(f"{folder}: not a Parquet dataset folder (<table>/*.parquet)")
-    store = Store(db)
+    try:
+        store = Store(db)
+    except duckdb.Error as exc:  # locked by another process, or not a DuckDB file
+        raise NotADataset(f"{db}: cannot open the database: {str(exc).splitlines()[0]}") from None
     con = store.con
     try:
         for name in SCHEMAS:
