@@ -29,6 +29,7 @@ def test_read_pdf_of_every_text_fixture_equals_what_extract_writes(tmp_path):
         assert record.to_json() == (tmp_path / f"{pdf.stem}.json").read_text(encoding="utf-8"), pdf.name
 
 
+@pytest.mark.slow
 def test_to_frames_equals_the_tables_a_batch_writes_for_the_same_pdf(tmp_path):
     db = tmp_path / "results.duckdb"
     assert run_cli("batch", str(SEED), str(TRAINING), "--db", str(db), "-q").returncode == 0

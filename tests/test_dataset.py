@@ -67,6 +67,7 @@ def cli(capsys, *args) -> tuple[int, str, str]:
     return status, out, err
 
 
+@pytest.mark.slow
 def test_query_stats_validate_and_report_answer_alike_on_both(batch, tmp_path, capsys):
     from formaudit.export.report import load_records
 
