@@ -5,8 +5,6 @@
 folder's `<table>/*.parquet` parts, read in place.
 """
 
-from __future__ import annotations
-
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["Dataset", "NotADataset", "frame", "open_dataset"]
 
 
-def frame(table: pa.Table) -> pd.DataFrame:
+def frame(table: pa.Table) -> "pd.DataFrame":
     """An Arrow table as a DataFrame with numbers as numbers: integer columns stay integers where a
     value is missing (pandas' Int32/Int64, not floats), DuckDB's wide sums become plain integers or floats."""
     import pandas as pd
@@ -57,43 +55,43 @@ class Dataset:
 
     # ------------------------------------------------------------ tables
     @property
-    def documents(self) -> pd.DataFrame:
+    def documents(self) -> "pd.DataFrame":
         """One row per distinct PDF content: sha256, path, pages, status (ok, no_form, failed), error."""
         return self.table("documents")
 
     @property
-    def files(self) -> pd.DataFrame:
+    def files(self) -> "pd.DataFrame":
         """Every path seen, with the sha256 of its content."""
         return self.table("files")
 
     @property
-    def forms(self) -> pd.DataFrame:
+    def forms(self) -> "pd.DataFrame":
         """One row per form: form_id (<sha256>:<index>), unit, year, type, totals, the form as JSON."""
         return self.table("forms")
 
     @property
-    def funding(self) -> pd.DataFrame:
+    def funding(self) -> "pd.DataFrame":
         """The funding rows of every form (资金来源: total, fiscal, carryover, other)."""
         return self.table("funding")
 
     @property
-    def indicators(self) -> pd.DataFrame:
+    def indicators(self) -> "pd.DataFrame":
         """The performance indicators of every form."""
         return self.table("indicators")
 
     @property
-    def findings(self) -> pd.DataFrame:
+    def findings(self) -> "pd.DataFrame":
         """Every finding of the audit, with the form's unit, year, type and file."""
         return self.table("findings")
 
-    def table(self, name: str) -> pd.DataFrame:
+    def table(self, name: str) -> "pd.DataFrame":
         """One table by name (documents, files, forms, funding, indicators, findings), ordered by its key."""
         if name not in SCHEMAS:
             raise ValueError(f"no table {name!r}: the tables are {', '.join(SCHEMAS)}")
         order = ", ".join(f'"{k}"' for k in KEYS[name])
         return self.sql(f"SELECT * FROM {name} ORDER BY {order}")
 
-    def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
+    def sql(self, query: str, params: list | None = None) -> "pd.DataFrame":
         """The result of a SQL query (DuckDB's dialect) over the tables, as a DataFrame.
 
         >>> ds.sql("SELECT year, count(*) AS forms FROM forms GROUP BY year ORDER BY year")
@@ -110,12 +108,12 @@ class Dataset:
         finally:
             cursor.close()
 
-    def stats(self) -> dict[str, pd.DataFrame]:
+    def stats(self) -> "dict[str, pd.DataFrame]":
         """What `formaudit stats` prints: documents by status, forms by type and year, findings by
         code, the units and years with most errors."""
         return {title: self.sql(query) for title, query in STATS_QUERIES.items()}
 
-    def records(self) -> list[Record]:
+    def records(self) -> "list[Record]":
         """Every file's form record (the JSON `extract` writes), rebuilt from the tables, by path."""
         from formaudit.api import Record
 
@@ -125,7 +123,7 @@ class Dataset:
     def close(self) -> None:
         self._con.close()
 
-    def __enter__(self) -> Dataset:
+    def __enter__(self) -> "Dataset":
         return self
 
     def __exit__(self, *exc) -> None:
