@@ -201,13 +201,22 @@ def print_summary(summary: Summary, db: Path, args) -> None:
         lines.append(f"  failed: {failure}")
     if len(summary.failures) > 10:
         lines.append(f"  … and {len(summary.failures) - 10} more (SELECT * FROM documents WHERE status = 'failed')")
-    lines.append(f"  database: {db}")
-    if args.parquet:
-        lines.append(f"  parquet:  {args.parquet}/<table>/*.parquet")
+    # `db` is what was written: the DuckDB file, or the Parquet dataset of a Dask run; query,
+    # stats and report read either, so the commands below work as printed.
+    if args.dask:
+        lines.append(f"  dataset:  {db}/<table>/*.parquet (read in place by query, stats, report)")
+    else:
+        lines.append(f"  database: {db}")
+        if args.parquet:
+            lines.append(f"  parquet:  {args.parquet}/<table>/*.parquet")
     if args.json:
         lines.append(f"  json:     {args.json}/")
     lines.append(f"  try:      formaudit query {db} \"{TRY_QUERY}\"")
     lines.append(f"  or:       formaudit stats {db}")
+    if not args.report:
+        lines.append(f"  report:   formaudit report {db} --out report.html")
+    if args.dask:
+        lines.append(f"  one file: formaudit import {db} --db results.duckdb")
     print("\n".join(lines), file=sys.stderr)
 
 
@@ -229,11 +238,12 @@ def run_batch_cli(args) -> int:
     if summary.files == 0:
         print("formaudit: no PDF found under the given paths", file=sys.stderr)
         return 2
-    print_summary(summary, db if not args.dask else Path(args.parquet), args)
-    if (args.report or args.xlsx) and not args.dask:
+    written = Path(args.parquet) if args.dask else db
+    print_summary(summary, written, args)
+    if args.report or args.xlsx:
         from formaudit.export.report import load_records
 
-        records = load_records([db])
+        records = load_records([written])
         if args.report:
             from formaudit.export.json_record import write_atomic
             from formaudit.export.report import render

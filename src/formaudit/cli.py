@@ -22,6 +22,8 @@ examples:
   formaudit report results.duckdb --out report.html --xlsx report.xlsx
   formaudit debug form.pdf --out debug/           draw the detected grid and sections on each page
   formaudit query results.duckdb "SELECT * FROM findings"
+  formaudit stats out/parquet                     a Parquet dataset (a Dask run's) reads like the DuckDB file
+  formaudit import out/parquet --db results.duckdb
 
 exit status: 0 no error finding, 1 error findings, 2 an input could not be used.
 """
@@ -155,20 +157,34 @@ def cmd_audit(args) -> int:
 def cmd_validate(args) -> int:
     from pydantic import ValidationError
 
+    from formaudit.api import Record, audit
+    from formaudit.export.duckdb_store import NotADataset, dataset_kind, records_in
     from formaudit.export.json_record import load_record, record_json, write_atomic
-    from formaudit.validate.rules import audit
 
     records, status = [], 0
     for raw in args.records:
         path = Path(raw)
+        if dataset_kind(path) is not None:  # a batch's DuckDB file or Parquet folder: every record in it
+            if args.write:
+                print(f"formaudit: {path}: --write rewrites JSON records; a batch is only read", file=sys.stderr)
+                return 2
+            try:
+                stored = [Record.model_validate(data) for data in records_in(path)]
+            except NotADataset as exc:
+                print(f"formaudit: {exc}", file=sys.stderr)
+                status = 2
+                continue
+            for record in stored:
+                audit(record)
+            records.extend(stored)
+            continue
         try:
             record = load_record(path)
         except (OSError, ValueError, ValidationError) as exc:
             print(f"formaudit: {path}: not a readable form record: {str(exc).splitlines()[0]}", file=sys.stderr)
             status = 2
             continue
-        for form in record.forms:
-            form.findings = audit(form)
+        audit(record)
         records.append(record)
         if args.write:
             write_atomic(path, record_json(record))
@@ -198,15 +214,15 @@ def cmd_stats(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from formaudit.export.duckdb_store import NotADataset
     from formaudit.export.json_record import write_atomic
     from formaudit.export.report import load_records, render
 
-    sources = [Path(p) for p in args.sources]
-    missing = [p for p in sources if not p.exists()]
-    if missing:
-        print(f"formaudit: no such file: {missing[0]}", file=sys.stderr)
+    try:
+        records = load_records([Path(p) for p in args.sources])
+    except NotADataset as exc:
+        print(f"formaudit: {exc}", file=sys.stderr)
         return 2
-    records = load_records(sources)
     write_atomic(Path(args.out), render(records))
     print(f"report: {args.out} ({len(records)} file(s))", file=sys.stderr)
     if args.xlsx:
@@ -221,6 +237,19 @@ def cmd_query(args) -> int:
     from formaudit.export.duckdb_store import print_query
 
     return print_query(Path(args.db), args.sql, args.format)
+
+
+def cmd_import(args) -> int:
+    from formaudit.export.duckdb_store import NotADataset, import_dataset
+
+    try:
+        counts = import_dataset(Path(args.dataset), Path(args.db))
+    except NotADataset as exc:
+        print(f"formaudit: {exc}", file=sys.stderr)
+        return 2
+    shown = ", ".join(f"{n} {name}" for name, n in counts.items())
+    print(f"imported {args.dataset} into {args.db}: {shown}", file=sys.stderr)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,8 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("validate", help="re-audit JSON records without their PDFs",
-                       description="Recompute the findings of records (hand-edited ones too) and print them.")
-    p.add_argument("records", nargs="+", metavar="RECORD.json")
+                       description="Recompute the findings of records (hand-edited ones too) and print them. A batch "
+                       "(DuckDB file or Parquet dataset folder) stands for every record in it.")
+    p.add_argument("records", nargs="+", metavar="RECORD.json|BATCH")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--write", action="store_true", help="write the recomputed findings back into each record")
     p.set_defaults(func=cmd_validate)
@@ -288,22 +318,31 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write the HTML audit report (and an Excel workbook)",
                        description="One self-contained HTML file: a summary, charts, a filterable list of forms, and for "
                        "each finding a crop of the page with the cells outlined, printed and recomputed values and the rule.")
-    p.add_argument("sources", nargs="+", metavar="DB|RECORDS", help="a batch database (.duckdb), JSON records or folders of them")
+    p.add_argument("sources", nargs="+", metavar="BATCH|RECORDS",
+                   help="a batch (DuckDB file or Parquet dataset folder), JSON records or folders of them")
     p.add_argument("--out", default="report.html", help="the HTML file (default: report.html)")
     p.add_argument("--xlsx", metavar="FILE", help="also write the tables and findings as an Excel workbook")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("query", help="run a read-only SQL query on a batch database",
-                       description="Tables: documents, files, forms, funding, indicators, findings (see README).")
-    p.add_argument("db", metavar="DB")
+    p = sub.add_parser("query", help="run a read-only SQL query on a batch (DuckDB file or Parquet folder)",
+                       description="Tables: documents, files, forms, funding, indicators, findings (see README). "
+                       "BATCH is a DuckDB file or a Parquet dataset folder (read in place).")
+    p.add_argument("db", metavar="BATCH")
     p.add_argument("sql", metavar="SQL")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=cmd_query)
 
-    p = sub.add_parser("stats", help="summarise a batch database", description="Forms, findings by code and severity, "
-                       "and the units and years with most errors.")
-    p.add_argument("db", metavar="DB")
+    p = sub.add_parser("stats", help="summarise a batch (DuckDB file or Parquet folder)", description="Forms, findings "
+                       "by code and severity, and the units and years with most errors.")
+    p.add_argument("db", metavar="BATCH")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("import", help="copy a Parquet dataset (a Dask run's) into one DuckDB file",
+                       description="Copy the tables of a Parquet dataset folder into a DuckDB file; documents already "
+                       "in the file are replaced, not duplicated.")
+    p.add_argument("dataset", metavar="DIR")
+    p.add_argument("--db", default="results.duckdb", help="DuckDB file (default: results.duckdb)")
+    p.set_defaults(func=cmd_import)
     return ap
 
 

@@ -41,10 +41,6 @@ class Store:
     def files(self) -> dict[str, str]:
         return dict(self.con.execute("SELECT path, sha256 FROM files").fetchall())
 
-    def table(self, name: str) -> pa.Table:
-        order = ", ".join(f'"{k}"' for k in KEYS[name])
-        return self.con.execute(f"SELECT * FROM {name} ORDER BY {order}").fetch_arrow_table()
-
     def record_of(self, path: str) -> dict | None:
         """The JSON record of a file, rebuilt from the store: byte for byte what extraction wrote."""
         return record_from(self.con, path)
@@ -115,6 +111,103 @@ class Store:
         return written
 
 
+# ---------------------------------------------------------------- reading a batch: DuckDB file or Parquet folder
+
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file, whatever its name
+
+
+class NotADataset(ValueError):
+    """A path that holds no batch: neither a formaudit DuckDB file nor a Parquet dataset folder."""
+
+
+def dataset_kind(path: Path) -> str | None:
+    """"duckdb" for a DuckDB database file, "parquet" for a folder of <table>/*.parquet, else None."""
+    if path.is_dir():
+        return "parquet" if any(next((path / name).glob("*.parquet"), None) for name in SCHEMAS) else None
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return None
+    return "duckdb" if head[8:12] == DUCKDB_MAGIC else None
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def parquet_view(folder: Path, name: str) -> str:
+    """The SELECT behind one table of a Parquet dataset: the parts read in place, columns in the
+    database's order. A table with no part yet (a run still going) is empty, not missing."""
+    schema = SCHEMAS[name]
+    cols = ", ".join(f'"{c}"' for c in schema.names)
+    if next((folder / name).glob("*.parquet"), None) is None:
+        typed = ", ".join(f'CAST(NULL AS {SQL_TYPES[f.type]}) AS "{f.name}"' for f in schema)
+        return f"SELECT {typed} WHERE false"
+    parts = _sql_text(f"{(folder / name).as_posix()}/*.parquet")
+    # DISTINCT for files only: two Dask runs over overlapping folders each write the paths they saw
+    distinct = "DISTINCT " if name == "files" else ""
+    return f"SELECT {distinct}{cols} FROM read_parquet({parts}, union_by_name = true)"
+
+
+def open_dataset_connection(path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection that sees a batch's tables (documents, files, forms, funding, indicators,
+    findings) whether the batch is a DuckDB file (opened read-only) or a Parquet dataset folder
+    (views over DIR/<table>/*.parquet, nothing copied). Raises NotADataset with a one-line reason."""
+    if not path.exists():
+        raise NotADataset(f"{path}: no such file or folder")
+    kind = dataset_kind(path)
+    if kind == "parquet":
+        con = duckdb.connect()
+        for name in SCHEMAS:
+            con.execute(f"CREATE VIEW {name} AS {parquet_view(path, name)}")
+        return con
+    if kind != "duckdb":
+        raise NotADataset(f"{path}: neither a formaudit DuckDB database nor a Parquet dataset folder (<table>/*.parquet)")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:  # locked by a running batch, or damaged
+        raise NotADataset(f"{path}: cannot open the database: {str(exc).splitlines()[0]}") from None
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if not set(SCHEMAS) <= tables:
+        con.close()
+        raise NotADataset(f"{path}: a DuckDB database without formaudit's tables ({', '.join(SCHEMAS)})")
+    return con
+
+
+def import_dataset(folder: Path, db: Path) -> dict[str, int]:
+    """Copy a Parquet dataset into a DuckDB file, in one transaction: the documents it holds replace
+    the same documents in the file (keyed by sha256, as a batch does); rows per table are returned."""
+    if dataset_kind(folder) != "parquet":
+        raise NotADataset(f"{folder}: not a Parquet dataset folder (<table>/*.parquet)")
+    try:
+        store = Store(db)
+    except duckdb.Error as exc:  # locked by another process, or not a DuckDB file
+        raise NotADataset(f"{db}: cannot open the database: {str(exc).splitlines()[0]}") from None
+    con = store.con
+    try:
+        for name in SCHEMAS:
+            con.execute(f"CREATE TEMP VIEW incoming_{name} AS {parquet_view(folder, name)}")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            incoming = "SELECT sha256 FROM incoming_documents"
+            forms = f"SELECT form_id FROM forms WHERE sha256 IN ({incoming})"
+            con.execute(f"DELETE FROM funding WHERE form_id IN ({forms})")
+            con.execute(f"DELETE FROM indicators WHERE form_id IN ({forms})")
+            for name in ("findings", "forms", "documents"):
+                con.execute(f"DELETE FROM {name} WHERE sha256 IN ({incoming})")
+            con.execute("DELETE FROM files WHERE path IN (SELECT path FROM incoming_files)")
+            for name in SCHEMAS:
+                con.execute(f"INSERT INTO {name} SELECT * FROM incoming_{name}")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return {name: con.execute(f"SELECT count(*) FROM incoming_{name}").fetchall()[0][0] for name in SCHEMAS}
+    finally:
+        store.close()
+
+
 def record_from(con, path: str) -> dict | None:
     row = con.execute(
         "SELECT d.sha256, d.pages, d.errors_json FROM files f JOIN documents d USING (sha256) WHERE f.path = ?", [path]
@@ -127,14 +220,18 @@ def record_from(con, path: str) -> dict | None:
             "errors": json.loads(errors_json) if errors_json else []}
 
 
-def records_in(db: Path) -> list[dict]:
-    """Every file's record in a batch database, by path."""
-    con = _open_read_only(db)
+def records_in(source: Path) -> list[dict]:
+    """Every file's record in a batch's DuckDB file or Parquet dataset, by path."""
+    con = open_dataset_connection(source)
     try:
-        paths = [r[0] for r in con.execute("SELECT path FROM files ORDER BY path").fetchall()]
-        return [rec for p in paths if (rec := record_from(con, p)) is not None]
+        return records_of(con)
     finally:
         con.close()
+
+
+def records_of(con) -> list[dict]:
+    paths = [r[0] for r in con.execute("SELECT DISTINCT path FROM files ORDER BY path").fetchall()]
+    return [rec for p in paths if (rec := record_from(con, p)) is not None]
 
 
 STATS_QUERIES = {
@@ -151,7 +248,7 @@ STATS_QUERIES = {
 
 
 def stats(path: Path) -> dict[str, list[dict]]:
-    con = _open_read_only(path)
+    con = open_dataset_connection(path)
     try:
         out = {}
         for title, sql in STATS_QUERIES.items():
@@ -163,10 +260,6 @@ def stats(path: Path) -> dict[str, list[dict]]:
         con.close()
 
 
-def _open_read_only(path: Path):
-    return duckdb.connect(str(path), read_only=True)
-
-
 def print_query(path: Path, sql: str, fmt: str = "table") -> int:
     import csv
     import sys
@@ -175,16 +268,17 @@ def print_query(path: Path, sql: str, fmt: str = "table") -> int:
     from rich.table import Table
     from rich.text import Text
 
-    if not path.exists():
-        print(f"formaudit: {path}: no such database", file=sys.stderr)
+    try:
+        con = open_dataset_connection(path)
+    except NotADataset as exc:
+        print(f"formaudit: {exc}", file=sys.stderr)
         return 2
-    con = _open_read_only(path)
     try:
         cur = con.execute(sql)
         cols = [d[0] for d in cur.description]
         rows = cur.fetchall()
     except duckdb.Error as exc:
-        print(f"formaudit: query failed: {exc}", file=sys.stderr)
+        print(f"formaudit: query failed: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
     finally:
         con.close()
@@ -211,11 +305,13 @@ def print_stats(path: Path) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    if not path.exists():
-        print(f"formaudit: {path}: no such database", file=sys.stderr)
+    try:
+        figures = stats(path)
+    except NotADataset as exc:
+        print(f"formaudit: {exc}", file=sys.stderr)
         return 2
     console = Console(width=None if sys.stdout.isatty() else 160)
-    for title, rows in stats(path).items():
+    for title, rows in figures.items():
         table = Table(title=title)
         for col in (rows[0].keys() if rows else ["(none)"]):
             table.add_column(col)

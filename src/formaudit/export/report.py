@@ -101,17 +101,28 @@ def pct(value) -> str:
 
 
 def load_records(sources: list[Path]) -> list[dict]:
-    """Records from batch databases (.duckdb) and JSON records (files or folders)."""
+    """Records from batches (a DuckDB file or a Parquet dataset folder) and JSON records (files or
+    folders of them). A source that is none of these raises NotADataset: never an empty report."""
+    from formaudit.export.duckdb_store import NotADataset, dataset_kind, records_in
+
     records = []
     for source in sources:
-        if source.suffix == ".duckdb":
-            from formaudit.export.duckdb_store import records_in
-
+        if not source.exists():
+            raise NotADataset(f"{source}: no such file or folder")
+        if dataset_kind(source) is not None:
             records.extend(records_in(source))
-        elif source.is_dir():
-            records.extend(json.loads(p.read_text(encoding="utf-8")) for p in sorted(source.rglob("*.json")))
-        else:
-            records.append(json.loads(source.read_text(encoding="utf-8")))
+            continue
+        files = sorted(source.rglob("*.json")) if source.is_dir() else [source]
+        if not files:
+            raise NotADataset(f"{source}: no batch (DuckDB file or Parquet dataset) and no JSON record in this folder")
+        for path in files:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError):
+                data = None
+            if not (isinstance(data, dict) and "source" in data and "forms" in data):
+                raise NotADataset(f"{path}: neither a batch (DuckDB file, Parquet dataset folder) nor a JSON record")
+            records.append(data)
     return records
 
 
