@@ -100,3 +100,28 @@ def many_pages(path: Path, pages: int) -> Path:
     objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R >>"] * pages
     path.write_bytes(pdf_bytes(objects))
     return path
+
+
+def content_bomb(path: Path, megabytes: int = 400) -> Path:
+    """A page whose content stream inflates to `megabytes` of drawing operators (about 1 KB per MB on disk)."""
+    packer = zlib.compressobj(9)
+    block = b"0 0 m 1 1 l S\n" * (1 << 16)
+    parts = [packer.compress(block) for _ in range((megabytes << 20) // len(block))]
+    parts.append(packer.flush())
+    path.write_bytes(one_page(b"[0 0 595 842]", b"<< >>", b"", []).replace(
+        b"<<  /Length 0 >>\nstream\n\nendstream", stream(b"/Filter /FlateDecode", b"".join(parts))))
+    return path
+
+
+def exponential_forms(path: Path, levels: int = 30) -> Path:
+    """Forms that each draw the next twice, with no cycle: 2^levels drawings."""
+    forms = []
+    for i in range(levels):
+        number = 5 + i
+        if i + 1 < levels:
+            forms.append(stream(b"/Type /XObject /Subtype /Form /BBox [0 0 100 100] /Resources << /XObject << /N %d 0 R >> >>"
+                                % (number + 1), b"/N Do /N Do"))
+        else:
+            forms.append(stream(b"/Type /XObject /Subtype /Form /BBox [0 0 100 100]", b"0 0 m 1 1 l S"))
+    path.write_bytes(one_page(b"[0 0 595 842]", b"<< /XObject << /N 5 0 R >> >>", b"/N Do", forms))
+    return path

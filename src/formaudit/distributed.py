@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from formaudit.export.tables import arrow_table, record_rows
-from formaudit.isolate import Task, run_isolated
+from formaudit.isolate import Task, outcome_record, run_isolated
 from formaudit.pipeline import Options
 
 
@@ -32,8 +32,6 @@ def _write_part(directory: Path, table: str, name: str, rows: list[dict]) -> Non
 
 def process_to_parquet(task: Task, out_dir: str, timeout: float, memory_mb: int) -> dict:
     """Runs on a worker: one document -> its Parquet parts; returns its `documents` row for the summary."""
-    from formaudit.batch import outcome_record
-
     outcome = next(run_isolated([task], 1, timeout, memory_mb))
     record = outcome_record(outcome)
     rows = record_rows(record, task.size_bytes, outcome.seconds, outcome.peak_rss_mb)

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from formaudit.errors import InputError
 from formaudit.export.tables import DOCUMENT_TABLES, KEYS, SCHEMAS, arrow_table
 
 SQL_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN"}
@@ -27,7 +28,7 @@ class Store:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.con = duckdb.connect(str(path))
+        self.con = connect(path, read_only=False)
         for stmt in create_statements():
             self.con.execute(stmt)
 
@@ -37,6 +38,10 @@ class Store:
     # ------------------------------------------------------------ reading
     def processed(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT sha256 FROM documents").fetchall()}
+
+    def statuses(self) -> dict[str, str]:
+        """sha256 -> ok | no_form | failed, for every document held."""
+        return dict(self.con.execute("SELECT sha256, status FROM documents").fetchall())
 
     def files(self) -> dict[str, str]:
         return dict(self.con.execute("SELECT path, sha256 FROM files").fetchall())
@@ -163,8 +168,33 @@ def stats(path: Path) -> dict[str, list[dict]]:
         con.close()
 
 
+def connect(path: Path, read_only: bool = True):
+    """A connection, or an InputError that says why not: busy (DuckDB lets one process open a file
+    while another writes it, not even to read), not a DuckDB file, not a formaudit database."""
+    if read_only and not path.is_file():
+        raise InputError(f"{path}: no such database: give the --db file of a formaudit batch")
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise InputError(f"{path}: the database is busy: another process (a running formaudit batch?) has it open; "
+                             "wait until it finishes, or query its --parquet/--json exports") from None
+        if "not a valid DuckDB database" in text:
+            raise InputError(f"{path}: not a formaudit database (not a DuckDB file): give the --db file of a formaudit "
+                             "batch") from None
+        raise InputError(f"{path}: cannot open the database: {text.splitlines()[0]}") from None
+    if read_only:
+        names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "documents" not in names:
+            con.close()
+            raise InputError(f"{path}: not a formaudit database (no documents table): give the --db file of a formaudit "
+                             "batch")
+    return con
+
+
 def _open_read_only(path: Path):
-    return duckdb.connect(str(path), read_only=True)
+    return connect(path, read_only=True)
 
 
 def print_query(path: Path, sql: str, fmt: str = "table") -> int:
@@ -175,16 +205,13 @@ def print_query(path: Path, sql: str, fmt: str = "table") -> int:
     from rich.table import Table
     from rich.text import Text
 
-    if not path.exists():
-        print(f"formaudit: {path}: no such database", file=sys.stderr)
-        return 2
     con = _open_read_only(path)
     try:
         cur = con.execute(sql)
         cols = [d[0] for d in cur.description]
         rows = cur.fetchall()
     except duckdb.Error as exc:
-        print(f"formaudit: query failed: {exc}", file=sys.stderr)
+        print(f"formaudit: query failed: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
     finally:
         con.close()
@@ -211,9 +238,6 @@ def print_stats(path: Path) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    if not path.exists():
-        print(f"formaudit: {path}: no such database", file=sys.stderr)
-        return 2
     console = Console(width=None if sys.stdout.isatty() else 160)
     for title, rows in stats(path).items():
         table = Table(title=title)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -101,7 +100,10 @@ def pct(value) -> str:
 
 
 def load_records(sources: list[Path]) -> list[dict]:
-    """Records from batch databases (.duckdb) and JSON records (files or folders)."""
+    """Records from batch databases (.duckdb) and JSON records (files or folders); a file that is
+    neither raises an InputError that names it."""
+    from formaudit.validate.schema import load_checked
+
     records = []
     for source in sources:
         if source.suffix == ".duckdb":
@@ -109,9 +111,9 @@ def load_records(sources: list[Path]) -> list[dict]:
 
             records.extend(records_in(source))
         elif source.is_dir():
-            records.extend(json.loads(p.read_text(encoding="utf-8")) for p in sorted(source.rglob("*.json")))
+            records.extend(load_checked(p) for p in sorted(source.rglob("*.json")))
         else:
-            records.append(json.loads(source.read_text(encoding="utf-8")))
+            records.append(load_checked(source))
     return records
 
 
