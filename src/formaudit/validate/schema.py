@@ -60,5 +60,5 @@ def load_checked(path: Path) -> dict:
     data = read_json(path)
     problem = schema_problem(data)
     if problem is not None:
-        raise InputError(f"{path}: not a form record of the contract: {problem}")
+        raise InputError(f"{path}: not a readable form record (the contract's schema): {problem}")
     return data
