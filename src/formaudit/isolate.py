@@ -103,6 +103,10 @@ def _child(task: Task, write_fd: int, memory_mb: int | None, work: Work) -> None
 
 # Signals a C library dies by when an allocation fails under the cap (PDFium aborts, others trap or fault).
 _CRASH_SIGNALS = {signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGTRAP}
+# What a process that aborts for another reason than memory says last: glibc's heap checks, C++'s
+# terminate with an exception other than std::bad_alloc. PDFium aborts on a failed allocation silently.
+_OTHER_ABORTS = ("corrupted", "invalid pointer", "double free", "free():", "malloc():", "assertion", "Assertion")
+_STDERR_TAIL = 4096
 
 
 def _vm_peak_bytes(pid: int) -> int:
@@ -119,13 +123,19 @@ def _vm_peak_bytes(pid: int) -> int:
 class Running:
     def __init__(self, task: Task, memory_mb: int | None, work: Work = extract_record):
         read_fd, write_fd = os.pipe()
+        err_read, err_write = os.pipe()  # the child's stderr: the last words of a library that aborts
         base = _vm_size_bytes()  # the child starts as a copy of this process
         pid = os.fork()
         if pid == 0:
             os.close(read_fd)
+            os.close(err_read)
+            os.dup2(err_write, 2)
             _child(task, write_fd, memory_mb, work)
         os.close(write_fd)
-        self.task, self.pid, self.fd = task, pid, read_fd
+        os.close(err_write)
+        os.set_blocking(err_read, False)  # a grandchild (a renderer) may hold the pipe open after the child dies
+        self.task, self.pid, self.fd, self.err_fd = task, pid, read_fd, err_read
+        self.err_tail = b""
         self.memory_mb = memory_mb
         self.vm_limit = base + memory_mb * 1024 * 1024 if memory_mb else None
         self.vm_peak = 0  # the child's VmPeak as last seen: gone once it dies
@@ -134,6 +144,33 @@ class Running:
 
     def watch(self) -> None:
         self.vm_peak = max(self.vm_peak, _vm_peak_bytes(self.pid))
+
+    def read_stderr(self) -> bool:
+        """Keep the tail of what the child wrote to stderr; False at its end."""
+        if self.err_fd is None:
+            return False
+        try:
+            chunk = os.read(self.err_fd, 1 << 16)
+        except BlockingIOError:
+            chunk = None
+        if not chunk:
+            os.close(self.err_fd)
+            self.err_fd = None
+            return False
+        self.err_tail = (self.err_tail + chunk)[-_STDERR_TAIL:]
+        return True
+
+    def last_words(self) -> str:
+        lines = self.err_tail.decode("utf-8", "replace").strip().splitlines()
+        return " ".join(line.strip() for line in lines[-2:])[-300:]
+
+    def aborted_for_memory(self, sig: signal.Signals) -> bool:
+        """Under a memory cap, an abort that gives no other reason is a failed allocation: PDFium and
+        C++'s std::bad_alloc end that way when the address space runs out."""
+        if not self.memory_mb or sig != signal.SIGABRT:
+            return False
+        words = self.last_words()
+        return "bad_alloc" in words or "memory" in words.lower() or not any(m in words for m in _OTHER_ABORTS + ("terminate",))
 
     def died_of_memory(self, rss_mb: float) -> bool:
         """A child killed by a signal near its cap ran out of memory in C code that aborts instead of
@@ -152,6 +189,8 @@ class Running:
     def finish(self, timed_out: bool = False) -> Outcome:
         os.close(self.fd)
         _, status, usage = os.wait4(self.pid, 0)
+        while self.read_stderr():  # the child is gone: what it wrote is all there, then the end
+            pass
         seconds = time.monotonic() - self.started
         rss = usage.ru_maxrss / 1024
         if timed_out:
@@ -167,11 +206,12 @@ class Running:
                 return Outcome(self.task, None, payload[1], payload[2], seconds, rss)
         if os.WIFSIGNALED(status):
             sig = signal.Signals(os.WTERMSIG(status))
-            if sig in _CRASH_SIGNALS and self.died_of_memory(rss):
+            if self.aborted_for_memory(sig) or (sig in _CRASH_SIGNALS and self.died_of_memory(rss)):
                 return Outcome(self.task, None, "MEMORY_LIMIT", f"reading the PDF needed more than {self.memory_mb} MB "
                                f"(--memory-mb); the process died ({sig.name})", seconds, rss)
-            sig = sig.name
-            return Outcome(self.task, None, "WORKER_CRASHED", f"the extraction process died ({sig})", seconds, rss)
+            words = self.last_words()
+            return Outcome(self.task, None, "WORKER_CRASHED", f"the extraction process died ({sig.name})"
+                           + (f": {words}" if words else ""), seconds, rss)
         return Outcome(self.task, None, "WORKER_CRASHED", f"the extraction process exited with status {os.WEXITSTATUS(status)}",
                        seconds, rss)
 
@@ -187,10 +227,16 @@ def run_isolated(tasks: Iterable[Task], workers: int, timeout: float | None, mem
             while pending and len(running) < workers:
                 child = Running(pending.pop(), memory_mb, work)
                 running[child.fd] = child
+            errors = {}
             for child in running.values():
                 child.watch()
-            ready, _, _ = select.select(list(running), [], [], 0.2)
+                if child.err_fd is not None:
+                    errors[child.err_fd] = child
+            ready, _, _ = select.select(list(running) + list(errors), [], [], 0.2)
             for fd in ready:
+                if fd in errors:
+                    errors[fd].read_stderr()
+                    continue
                 child = running[fd]
                 chunk = os.read(fd, 1 << 20)
                 if chunk:
