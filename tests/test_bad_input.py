@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import pytest
 
 from conftest import FIXTURES, load_schema, run_cli
 from formaudit.export.json_record import record_dict
@@ -66,6 +67,7 @@ def test_pdf_without_a_form(tmp_path):
     assert codes(p) == ["NO_FORM_FOUND"]
 
 
+@pytest.mark.slow
 def test_cid_font_text_never_reaches_a_record():
     pdf = FIXTURES / "cid-no-tounicode-training.pdf"
     record = record_dict(extract(pdf))
@@ -133,6 +135,7 @@ def peak_of_cli(*args: str) -> tuple[float, object]:
     return peak, subprocess.CompletedProcess(args, returncode, stdout, stderr)
 
 
+@pytest.mark.slow
 def test_audit_on_hostile_pdfs_stays_under_the_memory_cap_with_a_code_that_says_why(tmp_path):
     import hostile
 
@@ -147,6 +150,7 @@ def test_audit_on_hostile_pdfs_stays_under_the_memory_cap_with_a_code_that_says_
         assert peak < cap + 150, (pdf.name, peak)  # the child's own cap, plus what it shares with the parent
 
 
+@pytest.mark.slow
 def test_extract_and_debug_read_under_the_same_caps(tmp_path):
     import hostile
 
@@ -174,6 +178,7 @@ def _statuses(db) -> dict[str, str]:
         con.close()
 
 
+@pytest.mark.slow
 def test_batch_memory_blow_up_is_memory_limit_not_a_crash(tmp_path):
     """A content stream that inflates to 400 MB makes PDFium abort (SIGABRT) under the cap: MEMORY_LIMIT."""
     import hostile
@@ -190,6 +195,7 @@ def test_batch_memory_blow_up_is_memory_limit_not_a_crash(tmp_path):
                              str(folder / "seed.pdf"): "ok"}
 
 
+@pytest.mark.slow
 def test_rerun_retries_failed_documents_unless_told_not_to(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()

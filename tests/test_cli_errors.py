@@ -94,8 +94,16 @@ def test_bad_input_gets_one_line_and_exit_2(bad, args, names):
     assert_one_clear_line(run_cli(*filled, timeout=120), names)
 
 
-def test_query_with_bad_sql_is_one_line(fixtures_batch):
-    db = fixtures_batch[0]
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory):
+    """A batch database of one form."""
+    db = tmp_path_factory.mktemp("db") / "one.duckdb"
+    assert run_cli("batch", str(SEED), "--db", str(db)).returncode == 0
+    return db
+
+
+def test_query_with_bad_sql_is_one_line(small_db):
+    db = small_db
     assert_one_clear_line(run_cli("query", str(db), "SELEC nonsense FROM nowhere"), "query failed")
 
 
@@ -110,10 +118,11 @@ def test_extract_into_a_read_only_folder(tmp_path):
         out.chmod(0o755)
 
 
-def test_a_database_in_use_is_busy_for_writers_and_readers(tmp_path, fixtures_batch):
+@pytest.mark.slow
+def test_a_database_in_use_is_busy_for_writers_and_readers(tmp_path, small_db):
     """A second batch, and query, stats and report, while a process holds the database open for writing."""
     db = tmp_path / "busy.duckdb"
-    shutil.copy(fixtures_batch[0], db)
+    shutil.copy(small_db, db)
     holder = duckdb.connect(str(db))  # what a running batch holds
     try:
         for args in (["batch", str(SEED), "--db", str(db)], ["query", str(db), "SELECT count(*) FROM documents"],

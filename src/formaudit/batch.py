@@ -193,10 +193,10 @@ TRY_QUERY = "SELECT unit_name, year, code, message FROM findings WHERE severity 
 
 def print_summary(summary: Summary, db: Path, args) -> None:
     rate = summary.pages / summary.seconds if summary.seconds else 0.0
+    retried = f" ({summary.retried} failed before, tried again)" if summary.retried else ""
     lines = [
-        f"formaudit batch: {summary.files} file(s): {summary.processed} processed ({summary.retried} failed before, "
-        f"tried again), {summary.skipped} already done, {summary.duplicates} duplicate(s), {summary.failed} failed, "
-        f"{summary.no_form} without a form",
+        f"formaudit batch: {summary.files} file(s): {summary.processed} processed{retried}, {summary.skipped} already done, "
+        f"{summary.duplicates} duplicate(s), {summary.failed} failed, {summary.no_form} without a form",
         f"  {summary.forms} form(s), {summary.error_findings} error finding(s), {summary.warning_findings} warning(s); "
         f"{summary.pages} page(s) in {summary.seconds:.1f} s ({rate:.1f} pages/s)",
     ]
