@@ -213,3 +213,26 @@ def test_rerun_retries_failed_documents_unless_told_not_to(tmp_path):
     assert again.returncode == 2  # the broken file is still broken
     last = run_cli("batch", str(folder), "--db", str(db))
     assert "1 processed (1 failed before, tried again), 1 already done" in last.stderr, last.stderr
+
+
+@pytest.mark.slow
+def test_dask_rerun_retries_failed_documents(tmp_path):
+    import duckdb
+    from dask.distributed import Client, LocalCluster
+
+    from formaudit.distributed import run_dask
+    from formaudit.limits import Limits
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "seed.pdf").write_bytes(SEED.read_bytes())
+    dataset = tmp_path / "dataset"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        first = run_dask([str(folder)], client, dataset, limits=Limits(timeout_s=0.001))
+        kept = run_dask([str(folder)], client, dataset, retry_failed=False)
+        again = run_dask([str(folder)], client, dataset)
+    assert (first.failed, kept.processed, kept.skipped) == (1, 0, 1)
+    assert (again.processed, again.retried, again.failed) == (1, 1, 0)
+    status = duckdb.sql(f"SELECT status FROM read_parquet('{dataset}/documents/*.parquet')").fetchall()
+    assert status == [("ok",)]

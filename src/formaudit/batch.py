@@ -224,8 +224,8 @@ def run_batch_cli(args) -> int:
         if not args.parquet:
             print("formaudit: --dask writes a Parquet dataset: give --parquet DIR (a path every worker can reach)", file=sys.stderr)
             return 2
-        summary = run_dask(args.paths, args.dask, Path(args.parquet), timeout=args.timeout, memory_mb=args.memory_mb,
-                           max_mb=args.max_mb, force=args.force, grid=args.grid, quiet=args.quiet)
+        summary = run_dask(args.paths, args.dask, Path(args.parquet), limits=limits, force=args.force,
+                           retry_failed=args.retry_failed, grid=args.grid, quiet=args.quiet)
     else:
         summary = run_batch(args.paths, db, json_dir=Path(args.json) if args.json else None,
                             parquet_dir=Path(args.parquet) if args.parquet else None, workers=args.workers,

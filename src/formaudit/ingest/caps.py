@@ -30,31 +30,36 @@ def check_page_pixels(width_pt: float, height_pt: float, dpi: float, max_pixels:
                                               f"{max_pixels / 1e6:.0f} Mpx (--max-megapixels)", page=number)
 
 
-def check_rendered_pages(path: Path, numbers: list[int], dpi: float, max_pixels: int | None) -> None:
-    """Pages that will be rendered: their size at `dpi`, and every image they draw (decoded in full to render)."""
-    if max_pixels is None or not numbers:
+def check_rendered(path: Path, scans: list[PageScan], max_pixels: int | None) -> None:
+    """After the page scan, the pages a stage may render (scans read by OCR; form pages, which camelot
+    renders): their size at the highest resolution any stage renders at and, on a scan, every image
+    it draws (decoded in full to render it: a small stream can inflate to gigabytes)."""
+    if max_pixels is None:
+        return
+    rendered = [s for s in scans if needs_ocr(s) or may_hold_form(s)]
+    if not rendered:
         return
     doc = pypdfium2.PdfDocument(str(path))
     try:
-        for number in numbers:
-            page = doc[number - 1]
-            try:
-                check_page_pixels(*page.get_size(), dpi, max_pixels, number)
-                for obj in page.get_objects(filter=[pypdfium2.raw.FPDF_PAGEOBJ_IMAGE]):
-                    w, h = obj.get_px_size()
-                    if w * h > max_pixels:
-                        raise DocumentError("IMAGE_TOO_LARGE", f"page {number} draws an image of {w} × {h} pixels "
-                                                               f"({w * h / 1e6:.0f} Mpx), above the limit of "
-                                                               f"{max_pixels / 1e6:.0f} Mpx (--max-megapixels)", page=number)
-            finally:
-                page.close()
+        for scan in rendered:
+            check_page_pixels(*doc.get_page_size(scan.number - 1), RENDER_DPI, max_pixels, scan.number)
+            if needs_ocr(scan):  # a text page's images are not decoded, and walking its objects costs
+                _check_images(doc, scan.number, max_pixels)
     finally:
         doc.close()
 
 
-def pages_rendered(scans: list[PageScan]) -> list[int]:
-    """Pages the pipeline may render: scans read by OCR, and form pages (camelot renders them)."""
-    return [s.number for s in scans if needs_ocr(s) or may_hold_form(s)]
+def _check_images(doc, number: int, max_pixels: int) -> None:
+    page = doc[number - 1]
+    try:
+        for obj in page.get_objects(filter=[pypdfium2.raw.FPDF_PAGEOBJ_IMAGE]):
+            w, h = obj.get_px_size()
+            if w * h > max_pixels:
+                raise DocumentError("IMAGE_TOO_LARGE", f"page {number} draws an image of {w} × {h} pixels "
+                                                       f"({w * h / 1e6:.0f} Mpx), above the limit of "
+                                                       f"{max_pixels / 1e6:.0f} Mpx (--max-megapixels)", page=number)
+    finally:
+        page.close()
 
 
 # `/Name Do` in a content stream. A string that happens to contain these words could add an edge that
@@ -84,11 +89,6 @@ def check_structure(path: Path, max_pages: int | None) -> None:
     if max_pages is not None and pages > max_pages:
         raise DocumentError("TOO_MANY_PAGES", f"the PDF has {pages} pages, above the limit of {max_pages} (--max-pages)")
     check_form_xobjects(path)
-
-
-def check_rendered(path: Path, scans: list[PageScan], max_pixels: int | None) -> None:
-    """After the page scan: the pages a stage may render, checked at the highest resolution any renders at."""
-    check_rendered_pages(path, pages_rendered(scans), RENDER_DPI, max_pixels)
 
 
 def check_form_xobjects(path: Path) -> None:
