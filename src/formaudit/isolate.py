@@ -92,7 +92,10 @@ def _child(task: Task, write_fd: int, memory_mb: int | None, work: Work) -> None
         if _caused_by_memory(exc):
             data = out_of_memory
         else:
-            status = 1
+            try:
+                data = pickle.dumps(("error", "EXTRACTION_FAILED", f"{type(exc).__name__}: {exc}"))
+            except BaseException:  # noqa: BLE001
+                status = 1
     try:
         view = memoryview(data)
         while view:
@@ -194,7 +197,7 @@ class Running:
         seconds = time.monotonic() - self.started
         rss = usage.ru_maxrss / 1024
         if timed_out:
-            return Outcome(self.task, None, "TIMEOUT", f"extraction took longer than {seconds:.0f} s and was stopped", seconds, rss)
+            return Outcome(self.task, None, "TIMEOUT", f"reading the PDF was stopped after {seconds:.1f} s (--timeout)", seconds, rss)
         if self.buffer:
             try:
                 payload = pickle.loads(bytes(self.buffer))
@@ -265,7 +268,13 @@ def outcome_record(outcome: Outcome) -> Record:
     if outcome.record is not None:
         return Record.model_validate(outcome.record)
     task = outcome.task
-    return Record(source=Source(path=task.display_path, sha256=task.sha256, pages=None),
+    sha = task.sha256
+    if not sha:  # audit and extract leave the checksum to the child; it did not send one
+        try:
+            sha = sha256_of(task.path)
+        except OSError:
+            sha = ""
+    return Record(source=Source(path=task.display_path, sha256=sha, pages=None),
                   errors=[ErrorEntry(code=outcome.error_code or "WORKER_CRASHED", message=outcome.error_message or "", page=None)])
 
 
@@ -275,12 +284,12 @@ def reading_options(limits: Limits, grid: str = "pdfplumber") -> Options:
 
 
 def task_for(path: Path, options: Options, display_path: str | None = None) -> Task:
-    """A task for one file; its checksum only when the file can be read (the child reports why not)."""
+    """A task for one file. The child reads the file (and says why it cannot); the checksum is its work."""
     try:
-        sha, size = sha256_of(path), path.stat().st_size
+        size = path.stat().st_size
     except OSError:
-        sha, size = "", 0
-    return Task(path, display_path or str(path), sha, size, options)
+        size = 0
+    return Task(path, display_path or str(path), "", size, options)
 
 
 def extract_guarded(path: Path, limits: Limits, options: Options, display_path: str | None = None) -> Record:
