@@ -63,6 +63,7 @@ TABLE = [
     (["audit", "{d}/empty-folder"], "empty-folder"),
     (["extract", "{seed}", "--out", "{d}/existing-file"], "existing-file"),
     (["extract", "{seed}", "--out", "{d}/existing-file/sub"], "existing-file"),
+    (["extract", "{seed}", "--out", "/sys/formaudit-out"], "/sys/formaudit-out"),  # no one may create it, root neither
     (["extract", "{seed}", "--out", "{d}/out", "--memory-mb", "10"], "--memory-mb"),
     (["debug", "{seed}", "--dpi", "0", "--out", "{d}/dbg"], "--dpi"),
     (["debug", "{seed}", "--dpi", "5000", "--out", "{d}/dbg"], "--dpi"),

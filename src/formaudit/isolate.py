@@ -222,6 +222,8 @@ class Running:
 def run_isolated(tasks: Iterable[Task], workers: int, timeout: float | None, memory_mb: int | None,
                  work: Work = extract_record) -> Iterator[Outcome]:
     """Yield an Outcome per task as children finish, at most `workers` at a time."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
     pending = list(tasks)
     pending.reverse()
     running: dict[int, Running] = {}
