@@ -199,20 +199,21 @@ def test_batch_memory_blow_up_is_memory_limit_not_a_crash(tmp_path):
 def test_rerun_retries_failed_documents_unless_told_not_to(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
-    (folder / "seed.pdf").write_bytes(SEED.read_bytes())
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n%broken")
     db = tmp_path / "r.duckdb"
+    assert run_cli("batch", str(folder), "--db", str(db)).returncode == 2  # TRUNCATED_PDF: the file's own fault
+    (folder / "seed.pdf").write_bytes(SEED.read_bytes())
     first = run_cli("batch", str(folder), "--db", str(db), "--timeout", "0.001")
     assert first.returncode == 2 and _statuses(db)[str(folder / "seed.pdf")] == "TIMEOUT"
     kept = run_cli("batch", str(folder), "--db", str(db), "--no-retry")
     assert kept.returncode == 0 and "2 already done" in kept.stderr
     assert _statuses(db)[str(folder / "seed.pdf")] == "TIMEOUT"
     again = run_cli("batch", str(folder), "--db", str(db))
-    assert "2 processed (2 failed before, tried again), 0 already done" in again.stderr, again.stderr
+    assert "1 processed (1 failed before, tried again), 1 already done" in again.stderr, again.stderr
     assert _statuses(db) == {str(folder / "seed.pdf"): "ok", str(folder / "broken.pdf"): "TRUNCATED_PDF"}
-    assert again.returncode == 2  # the broken file is still broken
+    assert again.returncode == 0  # the truncated file is what it was: not read again
     last = run_cli("batch", str(folder), "--db", str(db))
-    assert "1 processed (1 failed before, tried again), 1 already done" in last.stderr, last.stderr
+    assert "0 processed, 2 already done" in last.stderr, last.stderr
 
 
 @pytest.mark.slow

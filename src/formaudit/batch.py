@@ -21,7 +21,7 @@ from formaudit.export.json_record import plain, write_atomic
 from formaudit.export.tables import record_rows
 from formaudit.ingest.pdf import sha256_of
 from formaudit.isolate import Task, outcome_record, reading_options, run_isolated
-from formaudit.limits import Limits
+from formaudit.limits import RETRIED_CODES, Limits
 from formaudit.pipeline import Options
 from formaudit.record import DocumentError, Record, Source
 
@@ -68,11 +68,13 @@ class Plan:
 
 def make_plan(pdfs: list[tuple[Path, Path | None]], store: Store | None, options: Options, force: bool,
               retry_failed: bool = True) -> Plan:
-    """What to do. A document that failed in an earlier run (a timeout, a crash, a cap) is tried again
-    unless retry_failed is off: the cause may have been the run's, not the file's."""
-    statuses = {} if (force or store is None) else store.statuses()
-    failed = {sha for sha, status in statuses.items() if status == "failed"}
-    already = set(statuses) - failed if retry_failed else set(statuses)
+    """What to do. A document that failed in an earlier run for a cause of the run's (a timeout, a crash,
+    a cap: RETRIED_CODES) is tried again unless retry_failed is off."""
+    already = set() if (force or store is None) else store.processed()
+    failed = set()
+    if retry_failed and already:
+        failed = {sha for sha, code in store.failures().items() if code in RETRIED_CODES}
+        already -= failed
     plan = Plan([], [], [], [])
     scheduled: set[str] = set()
     for pdf, _root in pdfs:

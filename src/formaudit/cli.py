@@ -291,8 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_limit_options(p)
     p.add_argument("--force", action="store_true", help="process every file again, even those already done")
     p.add_argument("--retry-failed", action=argparse.BooleanOptionalAction, default=True,
-                   help="try again the documents that failed in an earlier run: a timeout, a crash, a cap (default: on; "
-                        "--no-retry-failed to keep them as they are)")
+                   help="try again the documents that failed in an earlier run for a cause of the run's: a timeout, a "
+                        "crash, a cap (default: on; --no-retry-failed to keep them as they are)")
     p.add_argument("--no-retry", dest="retry_failed", action="store_false", help="the same as --no-retry-failed")
     p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed scheduler (tcp://host:8786); needs --parquet")
     p.add_argument("--report", metavar="HTML", help="also write the HTML audit report")

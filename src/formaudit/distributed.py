@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from formaudit.export.tables import arrow_table, record_rows
 from formaudit.isolate import Task, outcome_record, reading_options, run_isolated
-from formaudit.limits import Limits
+from formaudit.limits import RETRIED_CODES, Limits
 
 
 def _write_part(directory: Path, table: str, name: str, rows: list[dict]) -> None:
@@ -42,14 +42,14 @@ def process_to_parquet(task: Task, out_dir: str, timeout: float, memory_mb: int)
     return rows["documents"][0]
 
 
-def failed_parts(out_dir: Path) -> set[str]:
-    """Checksums of the documents in the dataset whose status is failed."""
+def retried_parts(out_dir: Path) -> set[str]:
+    """Checksums of the documents in the dataset that failed for a cause of the run's (RETRIED_CODES)."""
     parts = sorted((out_dir / "documents").glob("part-*.parquet"))
     if not parts:
         return set()
-    table = pq.ParquetDataset(parts).read(columns=["sha256", "status"])
-    return {sha for sha, status in zip(table.column("sha256").to_pylist(), table.column("status").to_pylist())
-            if status == "failed"}
+    table = pq.ParquetDataset(parts).read(columns=["sha256", "status", "error_code"])
+    rows = zip(*(table.column(c).to_pylist() for c in ("sha256", "status", "error_code")))
+    return {sha for sha, status, code in rows if status == "failed" and code in RETRIED_CODES}
 
 
 def run_dask(paths: list[str], address, out_dir: Path, *, limits: Limits = Limits(), force: bool = False,
@@ -67,7 +67,7 @@ def run_dask(paths: list[str], address, out_dir: Path, *, limits: Limits = Limit
     plan = make_plan(pdfs, None, options, force=True)
     done = set() if force else {p.name[len("part-"):-len(".parquet")] for p in (out_dir / "documents").glob("part-*.parquet")}
     if done and retry_failed:
-        retried = done & failed_parts(out_dir)
+        retried = done & retried_parts(out_dir)
         done -= retried
         summary.retried = len(retried & {t.sha256 for t in plan.tasks + plan.unreadable})
     todo = [t for t in plan.tasks + plan.unreadable if t.sha256 not in done]

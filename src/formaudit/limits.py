@@ -32,10 +32,16 @@ class Limits:
         return None if self.max_mb is None else self.max_mb * 1024 * 1024
 
 
-# A document with one of these codes gave no usable content: batch marks it failed (and tries it again
-# on the next run: a timeout or memory cap may not recur), audit and extract exit 2.
+# A document with one of these codes gave no usable content: batch marks it failed, audit and extract exit 2.
 FAILED_CODES = frozenset({
     "NOT_A_PDF", "ENCRYPTED_PDF", "TRUNCATED_PDF", "TOO_LARGE", "UNREADABLE_FILE", "EXTRACTION_FAILED",
     "TIMEOUT", "MEMORY_LIMIT", "WORKER_CRASHED", "TOO_MANY_PAGES", "PAGE_TOO_LARGE", "IMAGE_TOO_LARGE",
     "RECURSIVE_CONTENT",
+})
+
+# Failures that depend on the run (its caps, the machine's load, the file's permissions), not on the PDF's
+# bytes alone: a rerun of batch tries these documents again. A truncated or encrypted PDF stays as it was.
+RETRIED_CODES = frozenset({
+    "TIMEOUT", "MEMORY_LIMIT", "WORKER_CRASHED", "EXTRACTION_FAILED", "UNREADABLE_FILE", "TOO_LARGE", "TOO_MANY_PAGES",
+    "PAGE_TOO_LARGE", "IMAGE_TOO_LARGE",
 })

@@ -39,9 +39,9 @@ class Store:
     def processed(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT sha256 FROM documents").fetchall()}
 
-    def statuses(self) -> dict[str, str]:
-        """sha256 -> ok | no_form | failed, for every document held."""
-        return dict(self.con.execute("SELECT sha256, status FROM documents").fetchall())
+    def failures(self) -> dict[str, str]:
+        """sha256 -> error code, for the documents held as failed."""
+        return dict(self.con.execute("SELECT sha256, error_code FROM documents WHERE status = 'failed'").fetchall())
 
     def files(self) -> dict[str, str]:
         return dict(self.con.execute("SELECT path, sha256 FROM files").fetchall())
