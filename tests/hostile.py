@@ -38,9 +38,10 @@ def one_page(media_box: bytes, resources: bytes, content: bytes, extra: list[byt
     ])
 
 
-def self_drawing_xobject(path: Path) -> Path:
-    """A form XObject that draws itself twice: 2^depth drawings for a reader without a cycle check."""
-    form = stream(b"/Type /XObject /Subtype /Form /BBox [0 0 100 100] /Resources << /XObject << /X1 5 0 R >> >>",
+def self_drawing_xobject(path: Path, subtype: bytes = b"/Form") -> Path:
+    """A form XObject that draws itself twice: 2^depth drawings for a reader without a cycle check.
+    `subtype` may spell /Form with #xx escapes, as a file hiding it from a byte search would."""
+    form = stream(b"/Type /XObject /Subtype " + subtype + b" /BBox [0 0 100 100] /Resources << /XObject << /X1 5 0 R >> >>",
                   b"0 0 m 10 10 l S /X1 Do /X1 Do")
     path.write_bytes(one_page(b"[0 0 595 842]", b"<< /XObject << /X1 5 0 R >> >>", b"/X1 Do", [form]))
     return path

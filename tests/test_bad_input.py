@@ -92,6 +92,7 @@ def test_form_xobjects_that_draw_themselves_are_detected_not_followed(tmp_path):
     import hostile
 
     assert codes(hostile.self_drawing_xobject(tmp_path / "self.pdf")) == ["RECURSIVE_CONTENT"]
+    assert codes(hostile.self_drawing_xobject(tmp_path / "escaped.pdf", b"/F#6fr#6D")) == ["RECURSIVE_CONTENT"]
     assert codes(hostile.mutually_drawing_xobjects(tmp_path / "mutual.pdf")) == ["RECURSIVE_CONTENT"]
     assert codes(hostile.exponential_forms(tmp_path / "expo.pdf")) == ["RECURSIVE_CONTENT"]  # 2^30, no cycle
 

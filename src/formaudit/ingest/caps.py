@@ -91,6 +91,22 @@ def check_structure(path: Path, max_pages: int | None) -> None:
     check_form_xobjects(path)
 
 
+# What a file must contain somewhere to hold a form XObject: the name /Form, as written or with any of its
+# letters as a #xx escape, or an object stream that may hold the dictionary compressed.
+_MAY_HOLD_FORMS = re.compile(rb"/(?:F|#46)(?:o|#6[Ff])(?:r|#72)(?:m|#6[Dd])|/ObjStm")
+
+
+def _may_hold_forms(path: Path) -> bool:
+    """A byte scan (about a millisecond a megabyte) that spares most files the walk of their pages."""
+    with open(path, "rb") as fh:
+        tail = b""
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            if _MAY_HOLD_FORMS.search(tail + block):
+                return True
+            tail = block[-32:]
+    return False
+
+
 def check_form_xobjects(path: Path) -> None:
     """RECURSIVE_CONTENT when a page's form XObjects draw themselves (directly or through others), or would
     be drawn more than MAX_FORM_DRAWS times. Each form's count is kept, so shared forms are walked once."""
@@ -98,6 +114,8 @@ def check_form_xobjects(path: Path) -> None:
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
 
+    if not _may_hold_forms(path):
+        return
     counted: dict[int, int] = {}
     with open(path, "rb") as fh:
         try:
