@@ -76,6 +76,7 @@ def test_cid_font_text_never_reaches_a_record():
     assert "UNREADABLE_TEXT_LAYER" in [e["code"] for e in record["errors"]]
 
 
+@pytest.mark.slow
 def test_unreadable_files_do_not_stop_extract(tmp_path):
     (tmp_path / "a.pdf").write_bytes(SEED.read_bytes())
     (tmp_path / "b.pdf").write_bytes(b"%PDF-1.4\n%broken")
