@@ -177,6 +177,7 @@ def bench_report(tmp: Path) -> None:
 def bench_batch(tmp: Path) -> None:
     from archive import build_archive
     from formaudit.batch import run_batch
+    from formaudit.limits import Limits
 
     root = tmp / "archive"
     made = build_archive(root, good=200, broken_each=2)
@@ -185,7 +186,7 @@ def bench_batch(tmp: Path) -> None:
     rates = {}
     for workers in (1, 2):
         db = tmp / f"batch{workers}.duckdb"
-        summary = run_batch([str(root)], db, workers=workers, quiet=True, max_mb=1)
+        summary = run_batch([str(root)], db, workers=workers, quiet=True, limits=Limits(max_mb=1))
         rates[workers] = summary.files / summary.seconds
         note(f"batch with {workers} worker(s)", f"{rates[workers]:.1f} files/s", "", None)
         import duckdb

@@ -100,7 +100,7 @@ def test_import_copies_a_parquet_dataset_into_one_duckdb_file_without_duplicates
     not_duckdb = tmp_path / "form.pdf"
     not_duckdb.write_bytes((FIXTURES / SMALL[0]).read_bytes())
     status, _, err = cli(capsys, "import", parquet, "--db", not_duckdb)
-    assert status == 2 and err.startswith(f"formaudit: {not_duckdb}: cannot open the database") and len(err.splitlines()) == 1
+    assert status == 2 and err.startswith(f"formaudit: {not_duckdb}: not a formaudit database") and len(err.splitlines()) == 1
 
 
 def test_a_parquet_dataset_still_being_written_reads_with_its_missing_tables_empty(batch, tmp_path):

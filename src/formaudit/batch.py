@@ -20,7 +20,8 @@ from formaudit.export.duckdb_store import Store
 from formaudit.export.json_record import plain, write_atomic
 from formaudit.export.tables import record_rows
 from formaudit.ingest.pdf import sha256_of
-from formaudit.isolate import Outcome, Task, run_isolated
+from formaudit.isolate import Task, outcome_record, reading_options, run_isolated
+from formaudit.limits import RETRIED_CODES, Limits
 from formaudit.pipeline import Options
 from formaudit.record import DocumentError, Record, Source
 
@@ -30,6 +31,7 @@ class Summary:
     files: int = 0
     processed: int = 0
     skipped: int = 0
+    retried: int = 0  # documents that had failed in an earlier run and were tried again
     duplicates: int = 0
     failed: int = 0
     no_form: int = 0
@@ -55,25 +57,24 @@ class Summary:
             self.no_form += 1
 
 
-def outcome_record(outcome: Outcome) -> Record:
-    """The record of a finished task; a timeout or crash becomes a record with that error."""
-    if outcome.record is not None:
-        return Record.model_validate(outcome.record)
-    task = outcome.task
-    return Record(source=Source(path=task.display_path, sha256=task.sha256, pages=None),
-                  errors=[DocumentError(code=outcome.error_code or "WORKER_CRASHED", message=outcome.error_message or "", page=None)])
-
-
 @dataclass
 class Plan:
     tasks: list[Task]  # documents to process
     done: list[tuple[str, str, int]]  # (path, sha256, size) of files whose document the store already holds
     duplicates: list[tuple[str, str, int]]  # files whose content another file of this run carries
     unreadable: list[Task]
+    retried: set[str] = field(default_factory=set)  # checksums of documents that failed before and are tried again
 
 
-def make_plan(pdfs: list[tuple[Path, Path | None]], store: Store | None, options: Options, force: bool) -> Plan:
+def make_plan(pdfs: list[tuple[Path, Path | None]], store: Store | None, options: Options, force: bool,
+              retry_failed: bool = True) -> Plan:
+    """What to do. A document that failed in an earlier run for a cause of the run's (a timeout, a crash,
+    a cap: RETRIED_CODES) is tried again unless retry_failed is off."""
     already = set() if (force or store is None) else store.processed()
+    failed = set()
+    if retry_failed and already:
+        failed = {sha for sha, code in store.failures().items() if code in RETRIED_CODES}
+        already -= failed
     plan = Plan([], [], [], [])
     scheduled: set[str] = set()
     for pdf, _root in pdfs:
@@ -90,6 +91,8 @@ def make_plan(pdfs: list[tuple[Path, Path | None]], store: Store | None, options
         else:
             scheduled.add(sha)
             plan.tasks.append(Task(pdf, display, sha, size, options))
+            if sha in failed:
+                plan.retried.add(sha)
     return plan
 
 
@@ -128,7 +131,8 @@ class ProgressView:
             self.progress.stop()
 
 
-def run_local(plan: Plan, store: Store, summary: Summary, workers: int, timeout: float, memory_mb: int, quiet: bool) -> None:
+def run_local(plan: Plan, store: Store, summary: Summary, workers: int, timeout: float | None, memory_mb: int | None,
+              quiet: bool) -> None:
     view = ProgressView(len(plan.tasks) + len(plan.unreadable), quiet)
     try:
         for task in plan.unreadable:
@@ -162,17 +166,17 @@ def write_json(store: Store, pdfs: list[tuple[Path, Path | None]], out_dir: Path
 
 
 def run_batch(paths: list[str], db: Path, *, json_dir: Path | None = None, parquet_dir: Path | None = None,
-              workers: int | None = None, timeout: float = 1200, memory_mb: int = 3072, max_mb: int = 512,
-              force: bool = False, grid: str = "pdfplumber", quiet: bool = False) -> Summary:
+              workers: int | None = None, limits: Limits = Limits(), force: bool = False, retry_failed: bool = True,
+              grid: str = "pdfplumber", quiet: bool = False) -> Summary:
     started = time.monotonic()
-    options = Options(grid=grid, max_bytes=max_mb * 1024 * 1024)
+    options = reading_options(limits, grid)
     pdfs = find_pdfs(paths)
     summary = Summary(files=len(pdfs))
     store = Store(db)
     try:
-        plan = make_plan(pdfs, store, options, force)
-        summary.skipped, summary.duplicates = len(plan.done), len(plan.duplicates)
-        run_local(plan, store, summary, workers or os.cpu_count() or 1, timeout, memory_mb, quiet)
+        plan = make_plan(pdfs, store, options, force, retry_failed)
+        summary.skipped, summary.duplicates, summary.retried = len(plan.done), len(plan.duplicates), len(plan.retried)
+        run_local(plan, store, summary, workers or os.cpu_count() or 1, limits.timeout_s, limits.memory_mb, quiet)
         for path, sha, size in plan.done + plan.duplicates:
             store.link_file(path, sha, size)
         store.prune_orphans()
@@ -191,8 +195,9 @@ TRY_QUERY = "SELECT unit_name, year, code, message FROM findings WHERE severity 
 
 def print_summary(summary: Summary, db: Path, args) -> None:
     rate = summary.pages / summary.seconds if summary.seconds else 0.0
+    retried = f" ({summary.retried} failed before, tried again)" if summary.retried else ""
     lines = [
-        f"formaudit batch: {summary.files} file(s): {summary.processed} processed, {summary.skipped} already done, "
+        f"formaudit batch: {summary.files} file(s): {summary.processed} processed{retried}, {summary.skipped} already done, "
         f"{summary.duplicates} duplicate(s), {summary.failed} failed, {summary.no_form} without a form",
         f"  {summary.forms} form(s), {summary.error_findings} error finding(s), {summary.warning_findings} warning(s); "
         f"{summary.pages} page(s) in {summary.seconds:.1f} s ({rate:.1f} pages/s)",
@@ -222,19 +227,20 @@ def print_summary(summary: Summary, db: Path, args) -> None:
 
 def run_batch_cli(args) -> int:
     db = Path(args.db)
+    limits = Limits(timeout_s=args.timeout, memory_mb=args.memory_mb, max_mb=args.max_mb, max_pages=args.max_pages,
+                    max_megapixels=args.max_megapixels)
     if args.dask:
         from formaudit.distributed import run_dask
 
         if not args.parquet:
             print("formaudit: --dask writes a Parquet dataset: give --parquet DIR (a path every worker can reach)", file=sys.stderr)
             return 2
-        summary = run_dask(args.paths, args.dask, Path(args.parquet), timeout=args.timeout, memory_mb=args.memory_mb,
-                           max_mb=args.max_mb, force=args.force, grid=args.grid, quiet=args.quiet)
+        summary = run_dask(args.paths, args.dask, Path(args.parquet), limits=limits, force=args.force,
+                           retry_failed=args.retry_failed, grid=args.grid, quiet=args.quiet)
     else:
         summary = run_batch(args.paths, db, json_dir=Path(args.json) if args.json else None,
                             parquet_dir=Path(args.parquet) if args.parquet else None, workers=args.workers,
-                            timeout=args.timeout, memory_mb=args.memory_mb, max_mb=args.max_mb, force=args.force,
-                            grid=args.grid, quiet=args.quiet)
+                            limits=limits, force=args.force, retry_failed=args.retry_failed, grid=args.grid, quiet=args.quiet)
     if summary.files == 0:
         print("formaudit: no PDF found under the given paths", file=sys.stderr)
         return 2

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from formaudit import __version__
-
-UNUSABLE = {"NOT_A_PDF", "ENCRYPTED_PDF", "TRUNCATED_PDF", "TOO_LARGE", "UNREADABLE_FILE", "EXTRACTION_FAILED", "TIMEOUT",
-            "MEMORY_LIMIT", "WORKER_CRASHED"}
+from formaudit.cli_checks import DPI, WORKERS, Parser, add_limit_options, limits_of, output_folder, run_command
+from formaudit.errors import InputError
+from formaudit.limits import FAILED_CODES
 
 EPILOG = """\
 examples:
@@ -26,6 +26,8 @@ examples:
   formaudit import out/parquet --db results.duckdb
 
 exit status: 0 no error finding, 1 error findings, 2 an input could not be used.
+Every PDF is read in a separate process under the caps --timeout, --memory-mb, --max-mb, --max-pages
+and --max-megapixels: a file that passes one is recorded with a code that says which.
 """
 
 
@@ -54,25 +56,31 @@ def output_path(out_dir: Path, pdf: Path, root: Path | None, taken: set[Path]) -
     return target
 
 
-def _options(args):
-    from formaudit.pipeline import Options
+def _extract(pdf: Path, args):
+    """One PDF read in a child process under the command's caps (isolate.py), as batch reads it."""
+    from formaudit.isolate import extract_guarded, reading_options
 
-    return Options(grid=args.grid)
+    limits = limits_of(args)
+    return extract_guarded(pdf, limits, reading_options(limits, args.grid), display_path=str(pdf))
+
+
+def _pdfs_or_fail(paths) -> list[tuple[Path, Path | None]]:
+    pdfs = find_pdfs(paths)
+    if not pdfs:
+        raise InputError(f"no PDF found under {' '.join(paths)}: give PDF files or folders that hold them")
+    return pdfs
 
 
 def cmd_extract(args) -> int:
     from formaudit.export.json_record import record_json, write_atomic
-    from formaudit.pipeline import extract
 
-    pdfs = find_pdfs(args.paths)
-    if not pdfs:
-        print("formaudit: no PDF found under the given paths", file=sys.stderr)
-        return 2
+    out_dir = output_folder(args.out)
+    pdfs = _pdfs_or_fail(args.paths)
     taken: set[Path] = set()
     status = 0
     for pdf, root in pdfs:
-        record = extract(pdf, display_path=str(pdf), options=_options(args))
-        target = output_path(Path(args.out), pdf, root, taken)
+        record = _extract(pdf, args)
+        target = output_path(out_dir, pdf, root, taken)
         write_atomic(target, record_json(record))
         status = max(status, exit_status([record]))
         if not args.quiet:
@@ -92,7 +100,7 @@ def summary_line(pdf: Path, record, target: Path | None = None) -> str:
 
 
 def exit_status(records) -> int:
-    if any(e.code in UNUSABLE for r in records for e in r.errors):
+    if any(e.code in FAILED_CODES for r in records for e in r.errors):
         return 2
     if any(x.severity == "error" for r in records for f in r.forms for x in f.findings):
         return 1
@@ -141,15 +149,7 @@ def print_findings(records, fmt: str) -> None:
 
 
 def cmd_audit(args) -> int:
-    from formaudit.pipeline import extract
-
-    pdfs = find_pdfs(args.paths)
-    if not pdfs:
-        print("formaudit: no PDF found under the given paths", file=sys.stderr)
-        return 2
-    records = []
-    for pdf, _ in pdfs:
-        records.append(extract(pdf, display_path=str(pdf), options=_options(args)))
+    records = [_extract(pdf, args) for pdf, _ in _pdfs_or_fail(args.paths)]
     print_findings(records, args.format)
     return exit_status(records)
 
@@ -159,7 +159,8 @@ def cmd_validate(args) -> int:
 
     from formaudit.api import Record, audit
     from formaudit.export.duckdb_store import NotADataset, dataset_kind, records_in
-    from formaudit.export.json_record import load_record, record_json, write_atomic
+    from formaudit.export.json_record import record_json, write_atomic
+    from formaudit.validate.schema import load_checked
 
     records, status = [], 0
     for raw in args.records:
@@ -179,8 +180,12 @@ def cmd_validate(args) -> int:
             records.extend(stored)
             continue
         try:
-            record = load_record(path)
-        except (OSError, ValueError, ValidationError) as exc:
+            record = Record.model_validate(load_checked(path))  # the contract's schema first, then the model
+        except InputError as exc:
+            print(f"formaudit: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        except ValidationError as exc:
             print(f"formaudit: {path}: not a readable form record: {str(exc).splitlines()[0]}", file=sys.stderr)
             status = 2
             continue
@@ -194,9 +199,15 @@ def cmd_validate(args) -> int:
 
 def cmd_debug(args) -> int:
     from formaudit.debug import draw_debug
+    from formaudit.isolate import reading_options, run_guarded, task_for
 
-    written = draw_debug(Path(args.pdf), Path(args.out), options=_options(args), dpi=args.dpi)
-    for p in written:
+    pdf, out_dir, limits = Path(args.pdf), output_folder(args.out), limits_of(args)
+    task = task_for(pdf, reading_options(limits, args.grid))
+    outcome = run_guarded(lambda t: [str(p) for p in draw_debug(t.path, out_dir, options=t.options, dpi=args.dpi)],
+                          task, limits)
+    if outcome.error_code:
+        raise InputError(f"{pdf}: {outcome.error_code}: {outcome.error_message}")
+    for p in outcome.record:
         print(p)
     return 0
 
@@ -214,15 +225,10 @@ def cmd_stats(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from formaudit.export.duckdb_store import NotADataset
     from formaudit.export.json_record import write_atomic
     from formaudit.export.report import load_records, render
 
-    try:
-        records = load_records([Path(p) for p in args.sources])
-    except NotADataset as exc:
-        print(f"formaudit: {exc}", file=sys.stderr)
-        return 2
+    records = load_records([Path(p) for p in args.sources])  # NotADataset is an InputError: one line, exit 2
     write_atomic(Path(args.out), render(records))
     print(f"report: {args.out} ({len(records)} file(s))", file=sys.stderr)
     if args.xlsx:
@@ -253,7 +259,7 @@ def cmd_import(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="formaudit",
         description="Digitize Chinese budget-performance self-evaluation forms (绩效自评表) from PDFs and audit their arithmetic.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -270,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the JSON records")
     p.add_argument("-q", "--quiet", action="store_true", help="no line per file")
     grid_option(p)
+    add_limit_options(p)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("audit", help="print the findings of PDFs", description="Extract and audit; print a table of "
@@ -277,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders")
     p.add_argument("--format", choices=("table", "json"), default="table")
     grid_option(p)
+    add_limit_options(p)
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("validate", help="re-audit JSON records without their PDFs",
@@ -292,8 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "sections and mark each value read; also write the intermediate data as JSON.")
     p.add_argument("pdf", metavar="PDF")
     p.add_argument("--out", default="debug", metavar="DIR", help="folder for the PNG and JSON files (default: debug)")
-    p.add_argument("--dpi", type=int, default=110)
+    p.add_argument("--dpi", type=DPI, default=110, help="resolution of the page images, 36 to 600 (default: 110)")
     grid_option(p)
+    add_limit_options(p)
     p.set_defaults(func=cmd_debug)
 
     p = sub.add_parser("batch", help="convert an archive into DuckDB/Parquet/JSON (resumable, parallel)",
@@ -303,11 +312,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default="results.duckdb", help="DuckDB file (default: results.duckdb)")
     p.add_argument("--json", metavar="DIR", help="also write each record as DIR/<pdf stem>.json")
     p.add_argument("--parquet", metavar="DIR", help="also write the tables as a Parquet dataset in DIR")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: the machine's cores)")
-    p.add_argument("--timeout", type=float, default=300, help="seconds allowed per PDF (default: 300)")
-    p.add_argument("--memory-mb", type=int, default=2048, help="memory cap per worker in MB (default: 2048)")
-    p.add_argument("--max-mb", type=int, default=512, help="larger files are recorded as TOO_LARGE (default: 512)")
+    p.add_argument("--workers", type=WORKERS, default=None, help="worker processes (default: the machine's cores)")
+    add_limit_options(p)
     p.add_argument("--force", action="store_true", help="process every file again, even those already done")
+    p.add_argument("--retry-failed", action=argparse.BooleanOptionalAction, default=True,
+                   help="try again the documents that failed in an earlier run for a cause of the run's: a timeout, a "
+                        "crash, a cap (default: on; --no-retry-failed to keep them as they are)")
+    p.add_argument("--no-retry", dest="retry_failed", action="store_false", help="the same as --no-retry-failed")
     p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed scheduler (tcp://host:8786); needs --parquet")
     p.add_argument("--report", metavar="HTML", help="also write the HTML audit report")
     p.add_argument("--xlsx", metavar="FILE", help="also write the tables and findings as an Excel workbook")
@@ -348,13 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        print("formaudit: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    return run_command(args.func, args)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ from PIL import Image, ImageDraw
 from formaudit.detect.forms import find_forms
 from formaudit.detect.sections import FormSections, split_sections
 from formaudit.export.json_record import plain
-from formaudit.ingest.pdf import scan_pages
+from formaudit.ingest.caps import check_page_pixels, check_rendered, check_structure
+from formaudit.ingest.pdf import check_file, scan_pages
 from formaudit.models import GridCell, PageContent
 from formaudit.normalize.build import build_form
 from formaudit.pipeline import Options, read_pages
@@ -48,7 +49,10 @@ def section_cells(sections: FormSections) -> list[tuple[GridCell, str]]:
 
 def draw_debug(pdf: Path, out_dir: Path, options: Options = Options(), dpi: int = 110) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
+    check_file(pdf, options.max_bytes)
+    check_structure(pdf, options.max_pages)  # the same caps as extraction: debug reads hostile files too
     scans = scan_pages(pdf)
+    check_rendered(pdf, scans, options.max_pixels)
     errors: list = []
     contents = read_pages(pdf, scans, options, errors)
     blocks = find_forms(contents)
@@ -66,6 +70,7 @@ def draw_debug(pdf: Path, out_dir: Path, options: Options = Options(), dpi: int 
     doc = pypdfium2.PdfDocument(str(pdf))
     try:
         for content in contents:
+            check_page_pixels(content.width, content.height, dpi, options.max_pixels, content.number)
             image = doc[content.number - 1].render(scale=scale).to_pil().convert("RGB")
             overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
             draw = ImageDraw.Draw(overlay)

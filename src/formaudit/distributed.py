@@ -3,7 +3,7 @@
 Each task extracts one PDF in an isolated child (timeout, memory cap) on a worker and
 writes that document's rows as `DIR/<table>/part-<sha256>.parquet` (temporary name,
 then rename), so the dataset grows one whole document at a time; a rerun skips the
-documents whose part exists. DIR must be a path every worker can reach (a shared
+documents whose part exists, but for those that failed (tried again unless retry_failed is off). DIR must be a path every worker can reach (a shared
 file system). The client writes `files` (path -> document) at the end.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from formaudit.export.tables import arrow_table, record_rows
-from formaudit.isolate import Task, run_isolated
-from formaudit.pipeline import Options
+from formaudit.isolate import Task, outcome_record, reading_options, run_isolated
+from formaudit.limits import RETRIED_CODES, Limits
 
 
 def _write_part(directory: Path, table: str, name: str, rows: list[dict]) -> None:
@@ -32,8 +32,6 @@ def _write_part(directory: Path, table: str, name: str, rows: list[dict]) -> Non
 
 def process_to_parquet(task: Task, out_dir: str, timeout: float, memory_mb: int) -> dict:
     """Runs on a worker: one document -> its Parquet parts; returns its `documents` row for the summary."""
-    from formaudit.batch import outcome_record
-
     outcome = next(run_isolated([task], 1, timeout, memory_mb))
     record = outcome_record(outcome)
     rows = record_rows(record, task.size_bytes, outcome.seconds, outcome.peak_rss_mb)
@@ -44,19 +42,34 @@ def process_to_parquet(task: Task, out_dir: str, timeout: float, memory_mb: int)
     return rows["documents"][0]
 
 
-def run_dask(paths: list[str], address, out_dir: Path, *, timeout: float = 1200, memory_mb: int = 3072, max_mb: int = 512,
-             force: bool = False, grid: str = "pdfplumber", quiet: bool = False):
+def retried_parts(out_dir: Path) -> set[str]:
+    """Checksums of the documents in the dataset that failed for a cause of the run's (RETRIED_CODES)."""
+    parts = sorted((out_dir / "documents").glob("part-*.parquet"))
+    if not parts:
+        return set()
+    table = pq.ParquetDataset(parts).read(columns=["sha256", "status", "error_code"])
+    rows = zip(*(table.column(c).to_pylist() for c in ("sha256", "status", "error_code")))
+    return {sha for sha, status, code in rows if status == "failed" and code in RETRIED_CODES}
+
+
+def run_dask(paths: list[str], address, out_dir: Path, *, limits: Limits = Limits(), force: bool = False,
+             retry_failed: bool = True, grid: str = "pdfplumber", quiet: bool = False):
     from dask.distributed import Client, as_completed
 
     from formaudit.batch import Summary, make_plan
     from formaudit.cli import find_pdfs
 
     started = time.monotonic()
-    options = Options(grid=grid, max_bytes=max_mb * 1024 * 1024)
+    options = reading_options(limits, grid)
+    timeout, memory_mb = limits.timeout_s, limits.memory_mb
     pdfs = find_pdfs(paths)
     summary = Summary(files=len(pdfs))
     plan = make_plan(pdfs, None, options, force=True)
     done = set() if force else {p.name[len("part-"):-len(".parquet")] for p in (out_dir / "documents").glob("part-*.parquet")}
+    if done and retry_failed:
+        retried = done & retried_parts(out_dir)
+        done -= retried
+        summary.retried = len(retried & {t.sha256 for t in plan.tasks + plan.unreadable})
     todo = [t for t in plan.tasks + plan.unreadable if t.sha256 not in done]
     summary.skipped = len(plan.tasks) + len(plan.unreadable) - len(todo)
     summary.duplicates = len(plan.duplicates)

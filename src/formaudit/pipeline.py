@@ -17,6 +17,7 @@ from formaudit.detect.forms import find_forms
 from formaudit.detect.grid import read_page
 from formaudit.detect.sections import split_sections
 from formaudit.detect.text_grid import Carried, text_table
+from formaudit.ingest.caps import check_rendered, check_structure
 from formaudit.ingest.pdf import (
     DocumentError,
     PageScan,
@@ -28,6 +29,7 @@ from formaudit.ingest.pdf import (
     sha256_of,
     unusable_text_layer,
 )
+from formaudit.limits import DEFAULT_MAX_MB, DEFAULT_MAX_MEGAPIXELS, DEFAULT_MAX_PAGES
 from formaudit.models import PageContent
 from formaudit.normalize.build import build_form
 from formaudit.record import DocumentError as ErrorEntry
@@ -36,13 +38,12 @@ from formaudit.validate.rules import audit
 
 log = logging.getLogger("formaudit")
 
-DEFAULT_MAX_BYTES = 512 * 1024 * 1024
-
-
 @dataclass(frozen=True)
 class Options:
     grid: str = "pdfplumber"  # pdfplumber | camelot: which detector supplies the cell geometry
-    max_bytes: int | None = DEFAULT_MAX_BYTES
+    max_bytes: int | None = DEFAULT_MAX_MB * 1024 * 1024
+    max_pages: int | None = DEFAULT_MAX_PAGES
+    max_pixels: int | None = DEFAULT_MAX_MEGAPIXELS * 1_000_000  # a page or image a stage renders
 
 
 def pages_to_read(scans: list[PageScan]) -> Callable[[int, bool], bool]:
@@ -127,8 +128,10 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
     try:
         check_file(path, options.max_bytes)
         record.source.sha256 = sha256_of(path)
+        check_structure(path, options.max_pages)  # before PDFium or pdfminer follow a drawing that never ends
         scans = scan_pages(path)
         record.source.pages = len(scans)
+        check_rendered(path, scans, options.max_pixels)
         garbled = [s.number for s in scans if unusable_text_layer(s)]
         if garbled:
             errors.append(ErrorEntry(code="UNREADABLE_TEXT_LAYER", page=garbled[0],

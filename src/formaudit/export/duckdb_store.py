@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from formaudit.errors import InputError
 from formaudit.export.tables import DOCUMENT_TABLES, KEYS, SCHEMAS, arrow_table
 
 SQL_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN"}
@@ -27,7 +28,7 @@ class Store:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.con = duckdb.connect(str(path))
+        self.con = connect(path, read_only=False)
         for stmt in create_statements():
             self.con.execute(stmt)
 
@@ -37,6 +38,10 @@ class Store:
     # ------------------------------------------------------------ reading
     def processed(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT sha256 FROM documents").fetchall()}
+
+    def failures(self) -> dict[str, str]:
+        """sha256 -> error code, for the documents held as failed."""
+        return dict(self.con.execute("SELECT sha256, error_code FROM documents WHERE status = 'failed'").fetchall())
 
     def files(self) -> dict[str, str]:
         return dict(self.con.execute("SELECT path, sha256 FROM files").fetchall())
@@ -116,7 +121,7 @@ class Store:
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file, whatever its name
 
 
-class NotADataset(ValueError):
+class NotADataset(InputError):
     """A path that holds no batch: neither a formaudit DuckDB file nor a Parquet dataset folder."""
 
 
@@ -164,10 +169,7 @@ def open_dataset_connection(path: Path) -> duckdb.DuckDBPyConnection:
         return con
     if kind != "duckdb":
         raise NotADataset(f"{path}: neither a formaudit DuckDB database nor a Parquet dataset folder (<table>/*.parquet)")
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:  # locked by a running batch, or damaged
-        raise NotADataset(f"{path}: cannot open the database: {str(exc).splitlines()[0]}") from None
+    con = connect(path, read_only=True)  # busy (a batch writing it) or damaged: an InputError that says so
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if not set(SCHEMAS) <= tables:
         con.close()
@@ -180,10 +182,7 @@ def import_dataset(folder: Path, db: Path) -> dict[str, int]:
     the same documents in the file (keyed by sha256, as a batch does); rows per table are returned."""
     if dataset_kind(folder) != "parquet":
         raise NotADataset(f"{folder}: not a Parquet dataset folder (<table>/*.parquet)")
-    try:
-        store = Store(db)
-    except duckdb.Error as exc:  # locked by another process, or not a DuckDB file
-        raise NotADataset(f"{db}: cannot open the database: {str(exc).splitlines()[0]}") from None
+    store = Store(db)  # busy, or not a DuckDB file: an InputError that says which
     con = store.con
     try:
         for name in SCHEMAS:
@@ -260,6 +259,22 @@ def stats(path: Path) -> dict[str, list[dict]]:
         con.close()
 
 
+def connect(path: Path, read_only: bool = True):
+    """A connection, or an InputError that says why not: busy (DuckDB lets one process open a file
+    while another writes it, not even to read), not a DuckDB file."""
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise InputError(f"{path}: the database is busy: another process (a running formaudit batch?) has it open; "
+                             "wait until it finishes, or query its --parquet/--json exports") from None
+        if "not a valid DuckDB database" in text:
+            raise InputError(f"{path}: not a formaudit database (not a DuckDB file): give the --db file of a formaudit "
+                             "batch") from None
+        raise InputError(f"{path}: cannot open the database: {text.splitlines()[0]}") from None
+
+
 def print_query(path: Path, sql: str, fmt: str = "table") -> int:
     import csv
     import sys
@@ -268,11 +283,7 @@ def print_query(path: Path, sql: str, fmt: str = "table") -> int:
     from rich.table import Table
     from rich.text import Text
 
-    try:
-        con = open_dataset_connection(path)
-    except NotADataset as exc:
-        print(f"formaudit: {exc}", file=sys.stderr)
-        return 2
+    con = open_dataset_connection(path)
     try:
         cur = con.execute(sql)
         cols = [d[0] for d in cur.description]
@@ -305,11 +316,7 @@ def print_stats(path: Path) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    try:
-        figures = stats(path)
-    except NotADataset as exc:
-        print(f"formaudit: {exc}", file=sys.stderr)
-        return 2
+    figures = stats(path)
     console = Console(width=None if sys.stdout.isatty() else 160)
     for title, rows in figures.items():
         table = Table(title=title)

@@ -43,6 +43,3 @@ def write_atomic(path: Path, text: str) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
 
-
-def load_record(path: Path) -> Record:
-    return Record.model_validate(json.loads(path.read_text(encoding="utf-8")))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -102,8 +101,10 @@ def pct(value) -> str:
 
 def load_records(sources: list[Path]) -> list[dict]:
     """Records from batches (a DuckDB file or a Parquet dataset folder) and JSON records (files or
-    folders of them). A source that is none of these raises NotADataset: never an empty report."""
+    folders of them, each checked against the contract's schema). A source that is none of these
+    raises an InputError that names it (NotADataset for a path with nothing to read): never an empty report."""
     from formaudit.export.duckdb_store import NotADataset, dataset_kind, records_in
+    from formaudit.validate.schema import load_checked
 
     records = []
     for source in sources:
@@ -115,14 +116,7 @@ def load_records(sources: list[Path]) -> list[dict]:
         files = sorted(source.rglob("*.json")) if source.is_dir() else [source]
         if not files:
             raise NotADataset(f"{source}: no batch (DuckDB file or Parquet dataset) and no JSON record in this folder")
-        for path in files:
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, ValueError):
-                data = None
-            if not (isinstance(data, dict) and "source" in data and "forms" in data):
-                raise NotADataset(f"{path}: neither a batch (DuckDB file, Parquet dataset folder) nor a JSON record")
-            records.append(data)
+        records.extend(load_checked(path) for path in files)
     return records
 
 

@@ -12,10 +12,8 @@ import pyarrow as pa
 
 from formaudit import __version__
 from formaudit.export.json_record import record_dict
+from formaudit.limits import FAILED_CODES
 from formaudit.record import Record
-
-FAILED_CODES = {"NOT_A_PDF", "ENCRYPTED_PDF", "TRUNCATED_PDF", "TOO_LARGE", "UNREADABLE_FILE", "EXTRACTION_FAILED",
-                "TIMEOUT", "MEMORY_LIMIT", "WORKER_CRASHED"}
 
 SCHEMAS: dict[str, pa.Schema] = {
     "documents": pa.schema([
