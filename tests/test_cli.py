@@ -43,7 +43,7 @@ def test_extract_a_folder_writes_one_valid_record_per_pdf(tmp_path):
 def test_audit_exit_status_and_table():
     seed = run_cli("audit", str(SEED))
     assert seed.returncode == 1
-    assert "RATE_MISMATCH" in seed.stdout and "WEIGHT_SUM_MISMATCH" in seed.stdout and "95.82%" in seed.stdout
+    assert "RATE_MISMATCH" in seed.stdout and "WEIGHT_SUM_MISMATCH" in seed.stdout and "95.83%" in seed.stdout
     clean = run_cli("audit", str(CLEAN))
     assert clean.returncode == 0, clean.stdout
     assert "0 finding(s)" in clean.stdout
@@ -61,7 +61,7 @@ def test_audit_unusable_input_exits_2(tmp_path):
 def test_audit_json_lists_printed_and_recomputed():
     rows = json.loads(run_cli("audit", str(SEED), "--format", "json").stdout)
     rate = [r for r in rows if r["where"] == "/funding/0/rate"][0]
-    assert rate["printed"] == 0.96 and rate["recomputed"] == 0.9582 and rate["severity"] == "error"
+    assert rate["printed"] == 0.96 and rate["recomputed"] == 0.9583 and rate["severity"] == "error"
 
 
 def test_validate_reaudits_a_hand_edited_record(tmp_path):

@@ -9,7 +9,7 @@ printed one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from formaudit.normalize.numbers import parse_number
 from formaudit.record import Form
@@ -60,10 +60,27 @@ def format_number(value: Decimal | float | int, decimals: int | None = None) -> 
     return text
 
 
-def truncate(value: Decimal, decimals: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
+def format_percent(fraction: Decimal, decimals: int = 2) -> str:
+    return f"{round_half_up(fraction * 100, decimals):f}%"
 
 
-def format_percent(fraction: Decimal, decimals: int = 2, *, truncated: bool = False) -> str:
-    shown = truncate(fraction * 100, decimals) if truncated else round_half_up(fraction * 100, decimals)
-    return f"{shown:f}%"
+def as_printed(form: Form, path: str, value) -> str:
+    """A value for the cell at `path` (printed or recomputed) as the form prints that cell: 0.9583 → 95.83%.
+
+    Decimals, percent sign and thousands separators follow the cell's text; a rate with no cell
+    is shown as a percent.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    p = printed(form, path, value)
+    cell = form.cells.get(path)
+    as_percent = p.percent or (cell is None and path.endswith("/rate"))
+    if as_percent:
+        return format_percent(dec(value), max(0, p.decimals - 2))
+    text = format_number(dec(value), p.decimals)
+    if cell is not None and "," in cell.text:
+        whole, _, fraction = text.partition(".")
+        text = f"{int(whole):,}" + (f".{fraction}" if fraction else "") if whole.lstrip("-").isdigit() else text
+    return text
