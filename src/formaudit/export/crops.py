@@ -12,8 +12,9 @@ import io
 from pathlib import Path
 
 MARGIN = 24  # points around the outlined cells
-MIN_HEIGHT = 150  # points: a crop shows at least a few rows around the finding
-MAX_WIDTH = 420  # points: wider crops are framed on the finding's cell
+MIN_HEIGHT = 110  # points: a crop shows at least a few rows around the finding
+MIN_WIDTH = 300  # points: a narrow column is shown with its neighbours (the row's label)
+MAX_WIDTH = 480  # points: wider crops are framed on the finding's cell
 
 
 class Cropper:
@@ -62,12 +63,19 @@ class Cropper:
 
 
 def frame(lo: float, hi: float, own_lo: float, own_hi: float, widest: float) -> tuple[float, float]:
-    """The horizontal extent of a crop: all boxes with a margin, or, when wider, `widest` centred on the own cell."""
+    """The horizontal extent of a crop: every box with a margin, at least MIN_WIDTH and at most `widest`.
+
+    When the boxes are wider, the window keeps the finding's own cell and as many of the others
+    as fit on the side where they are (the amounts stand left of the rate they are checked against).
+    """
     lo, hi = lo - MARGIN, hi + MARGIN
+    if hi - lo < MIN_WIDTH:
+        middle = (lo + hi) / 2
+        return middle - MIN_WIDTH / 2, middle + MIN_WIDTH / 2
     if hi - lo <= widest:
         return lo, hi
-    centre = (own_lo + own_hi) / 2
-    return centre - widest / 2, centre + widest / 2
+    start = max(lo, min(own_lo - MARGIN, own_hi + MARGIN - widest))
+    return start, start + widest
 
 
 def finding_crop(cropper: Cropper, pdf: str, form: dict, finding: dict) -> str | None:

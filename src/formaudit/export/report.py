@@ -29,14 +29,14 @@ main{max-width:1280px;margin:0 auto;padding:24px 32px}
 .panel{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px}.panel h2{margin:0 0 10px;font-size:16px}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#eef2f6;font-weight:600}th.sortable{cursor:pointer;white-space:nowrap}th.sortable:after{content:" ⇅";color:#9aa7b4}
-td.num{text-align:right;font-variant-numeric:tabular-nums}tr.hidden{display:none}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.nowrap{white-space:nowrap}tr.hidden{display:none}
 input.filter{width:100%;padding:8px 10px;margin:0 0 10px;border:1px solid var(--line);border-radius:6px;font-size:14px}
-.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;color:#fff}
+.badge{display:inline-block;white-space:nowrap;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;color:#fff}
 .badge.error{background:var(--err)}.badge.warning{background:var(--warn)}.badge.clean{background:var(--ok)}.badge.doc{background:#6a4c93}
 section.form{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px 20px;margin:20px 0}
 section.form h2{margin:0 0 4px;font-size:18px}.meta{color:var(--muted);margin-bottom:12px}
-.finding{display:grid;grid-template-columns:minmax(320px,560px) 1fr;gap:16px;border-top:1px solid var(--line);padding:12px 0}
-.finding img{max-width:100%;max-height:420px;object-fit:contain;object-position:left top;border:1px solid var(--line);border-radius:4px}.finding .nocrop{color:var(--muted);font-style:italic}
+.finding{display:grid;grid-template-columns:minmax(0,2fr) minmax(300px,1fr);gap:16px;border-top:1px solid var(--line);padding:12px 0}
+.finding img{max-width:100%;max-height:480px;object-fit:contain;object-position:left top;border:1px solid var(--line);border-radius:4px}.finding .nocrop{color:var(--muted);font-style:italic}
 .pv{display:grid;grid-template-columns:auto 1fr;gap:2px 12px;margin:8px 0}.pv dt{color:var(--muted)}.pv dd{margin:0;font-weight:600}
 .rule{color:var(--muted);font-size:13px}.uncertain{color:var(--warn);font-weight:600}
 td.flag-error{background:#fdecea}td.flag-warning{background:#fff4e0}
@@ -194,7 +194,7 @@ def form_list(forms: list, labels: Labels) -> str:
         status = "error" if errs else "warning" if warns else "clean"
         badge = f'<span class="badge {status}">{e(labels.ui({"error": "status_errors", "warning": "status_warnings"}.get(status, "status_clean")))}</span>'
         rows.append(f'<tr><td data-v="{n}"><a href="#form-{n}">{e(form_name(f))}</a></td><td>{e(f.get("unit_name"))}</td>'
-                    f'<td class="num">{e(f.get("year"))}</td><td>{e(labels.value("form_type", f["form_type"]))}</td>'
+                    f'<td class="num">{e(f.get("year"))}</td><td class="nowrap">{e(labels.value("form_type", f["form_type"]))}</td>'
                     f'<td class="num" data-v="{rate if rate is not None else -1}">{e(shown)}</td>'
                     f'<td class="num">{errs}</td><td class="num">{warns}</td><td>{badge}</td><td>{e(Path(r["source"]["path"]).name)}</td></tr>')
     sortable = "".join(f'<th class="sortable">{e(labels.ui(k))}</th>' for k in

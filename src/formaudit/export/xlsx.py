@@ -33,7 +33,7 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE3EA")
 LINK_FONT = Font(color="1F5FA8", underline="single")
 AMOUNTS = ("initial_budget", "budget", "executed", "transfer")
 POINTS = ("weight", "score", "level1_label")  # a level-1 label's finding compares points
-MAX_WIDTH = 48  # characters (a CJK character counts two); longer text wraps
+MAX_WIDTH = 36  # characters (a CJK character counts two); longer text wraps
 
 
 def neutral(value):
@@ -55,7 +55,8 @@ class Cell:
 class Column:
     key: str  # the labels.toml column key
     ident: bool = False  # an identifier: last, and not printed
-    wrap: bool = False  # long text: wrapped at MAX_WIDTH
+    wrap: bool = False  # long text: wrapped at `widest`
+    widest: int = MAX_WIDTH
 
 
 @dataclass
@@ -94,15 +95,16 @@ def text_cells(*values) -> list[Cell]:
 # ---------------------------------------------------------------- sheets
 
 
-FINDINGS = [Column("unit_name"), Column("year"), Column("form_type"), Column("project_name"), Column("problem"),
-            Column("severity"), Column("printed"), Column("recomputed"), Column("message", wrap=True), Column("path"),
-            Column("pages"), Column("uncertain"), Column("confidence"), Column("file"), Column("code"),
-            Column("finding_index", ident=True), Column("form_id", ident=True), Column("sha256", ident=True)]
-FORMS = [Column("unit_name"), Column("year"), Column("form_type"), Column("project_name"), Column("title", wrap=True),
-         Column("implementing_unit"), Column("money_unit"), Column("budget"), Column("executed"), Column("rate"),
+FINDINGS = [Column("unit_name", wrap=True), Column("year"), Column("form_type"), Column("project_name", wrap=True),
+            Column("problem"), Column("severity"), Column("printed"), Column("recomputed"), Column("message", wrap=True, widest=56),
+            Column("pages"), Column("uncertain"), Column("confidence"), Column("path", ident=True), Column("file", ident=True),
+            Column("code", ident=True), Column("finding_index", ident=True), Column("form_id", ident=True),
+            Column("sha256", ident=True)]
+FORMS = [Column("unit_name", wrap=True), Column("year"), Column("form_type"), Column("project_name", wrap=True),
+         Column("implementing_unit", wrap=True), Column("money_unit"), Column("budget"), Column("executed"), Column("rate"),
          Column("total_weight"), Column("total_score"), Column("indicators"), Column("error_findings"),
-         Column("warning_findings"), Column("pages"), Column("file"), Column("form_index", ident=True),
-         Column("form_id", ident=True), Column("sha256", ident=True)]
+         Column("warning_findings"), Column("pages"), Column("title", ident=True), Column("file", ident=True),
+         Column("form_index", ident=True), Column("form_id", ident=True), Column("sha256", ident=True)]
 FUNDING = [Column("unit_name"), Column("year"), Column("project_name"), Column("label"), Column("source"),
            Column("initial_budget"), Column("budget"), Column("executed"), Column("transfer"), Column("weight"),
            Column("rate"), Column("score"), Column("money_unit"), Column("row_index", ident=True), Column("form_id", ident=True)]
@@ -110,8 +112,8 @@ INDICATORS = [Column("unit_name"), Column("year"), Column("project_name"), Colum
               Column("name", wrap=True), Column("content", wrap=True), Column("target"), Column("actual"), Column("weight"),
               Column("score"), Column("reason", wrap=True), Column("measures", wrap=True), Column("row_index", ident=True),
               Column("form_id", ident=True)]
-DOCUMENTS = [Column("file"), Column("status"), Column("page_count"), Column("forms"), Column("error_findings"),
-             Column("warning_findings"), Column("error_code"), Column("error_message", wrap=True), Column("ocr_pages"),
+DOCUMENTS = [Column("file", wrap=True, widest=60), Column("status"), Column("page_count"), Column("forms"), Column("error_findings"),
+             Column("warning_findings"), Column("error_code"), Column("error_message", wrap=True, widest=56), Column("ocr_pages"),
              Column("sha256", ident=True)]
 
 
@@ -154,12 +156,12 @@ def add_form(sheet: Sheet, form: Form, data: dict, who: list, form_id: str, sha:
     total_row = funding[k] if k is not None else {}
     total = data.get("total") or {}
     errors = sum(1 for f in data["findings"] if f["severity"] == "error")
-    sheet.rows.append(text_cells(*who, form_name(data), data.get("title"), data.get("implementing_unit"), data.get("money_unit"))
+    sheet.rows.append(text_cells(*who, form_name(data), data.get("implementing_unit"), data.get("money_unit"))
                       + [number_cell(form, f"/funding/{k}/{c}", total_row.get(c), flagged.get(f"/funding/{k}/{c}"))
                          for c in ("budget", "executed", "rate")]
                       + [number_cell(form, f"/total/{c}", total.get(c), flagged.get(f"/total/{c}")) for c in ("weight", "score")]
                       + text_cells(len(data["indicators"]), errors, len(data["findings"]) - errors,
-                                   ",".join(map(str, data["pages"])), path, index, form_id, sha))
+                                   ",".join(map(str, data["pages"])), data.get("title"), path, index, form_id, sha))
     sheet.row_severity.append(None)
 
 
@@ -194,9 +196,8 @@ def add_finding(sheet: Sheet, labels: Labels, form: Form, data: dict, f: dict, w
                       + text_cells(labels.problem(f["code"]), labels.value("severity", f["severity"]))
                       + [number_cell(form, f["path"], f.get("found")),
                          Cell(words) if words is not None else number_cell(form, f["path"], expected)]
-                      + text_cells(f["message"], f["path"], cell.get("page"),
-                                   labels.value("uncertain", bool(f.get("uncertain", False))), f.get("confidence"),
-                                   path, f["code"], k, form_id, sha))
+                      + text_cells(f["message"], cell.get("page"), labels.value("uncertain", bool(f.get("uncertain", False))),
+                                   f.get("confidence"), f["path"], path, f["code"], k, form_id, sha))
     sheet.row_severity.append(f["severity"])
 
 
@@ -278,15 +279,25 @@ def write_sheet(ws, sheet: Sheet, labels: Labels) -> None:
             fill = FILLS.get(item.severity or severity)
             if fill is not None:
                 cell.fill = fill
-            if column.wrap:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.alignment = Alignment(wrap_text=column.wrap, vertical="top")
             if r < 1000:
                 widths[c - 1] = max(widths[c - 1], display_width(item.value) + (2 if item.number_format else 0))
+    widths = [min(column.widest, max(6, w + 2)) for w, column in zip(widths, sheet.columns)]
     for c, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = min(MAX_WIDTH, max(6, width + 2))
+        ws.column_dimensions[get_column_letter(c)].width = width
+    set_row_heights(ws, sheet, widths)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}{max(ws.max_row, 2)}"
     print_setup(ws, sum(1 for c in sheet.columns if not c.ident))
+
+
+def set_row_heights(ws, sheet: Sheet, widths: list[float]) -> None:
+    """Rows as tall as their wrapped text (LibreOffice and some Excel versions do not grow them on opening)."""
+    wrapped = [i for i, c in enumerate(sheet.columns) if c.wrap]
+    for r, row in enumerate(sheet.rows, start=2):
+        lines = max([-(-display_width(row[i].value) // int(widths[i] - 1)) for i in wrapped] or [1])
+        if lines > 1:
+            ws.row_dimensions[r].height = 15 * min(lines, 12)
 
 
 def write_overview(ws, rows: list[list[Cell | None]]) -> None:
