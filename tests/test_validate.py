@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 from conftest import SEED_EXPECTED
 from formaudit.record import Form
@@ -209,3 +210,37 @@ def test_values_are_shown_as_the_form_prints_them():
     assert as_printed(form, "/funding/0/budget", 1763.456) == "1,763.46"
     form.cells = {}
     assert as_printed(form, "/funding/0/rate", 0.9583) == "95.83%"  # a rate without its cell is still a percent
+
+
+def test_messages_in_chinese_for_the_same_findings():
+    """The report and the workbook show a record's findings in Chinese: same findings, messages from the registry."""
+    from formaudit.validate.rules import messages_in
+
+    form = seed_form()
+    form["indicators"][0]["score"] = 12  # SCORE_EXCEEDS_WEIGHT
+    form["funding"][0]["executed"] = 1800  # EXECUTED_EXCEEDS_BUDGET, FUNDING_SUM_MISMATCH
+    ind = copy.deepcopy(form["indicators"][0])
+    ind.update(name="指标1：……", target="≥100人", actual="≥100人", weight=10, score=5, reason=None)
+    form["indicators"].append(ind)  # UNFILLED_FORM, TARGET_AS_ACTUAL, MISSING_DEVIATION_REASON, INDICATOR_SCORE_INCONSISTENT
+    model = Form.model_validate(form)
+    found = audit(model)
+    zh = messages_in(model, "zh")
+    assert len({f.code for f in found}) >= 8
+    for f in found:
+        message = zh[(f.code, f.path, f.message)]
+        assert message != f.message and re.search(r"[\u4e00-\u9fff]", message), (f.code, message)
+        assert not re.search(r"\b(printed|but|above|exceeds?|scored|left|blank|declares|repeats)\b", message), message
+    seed = Form.model_validate(seed_form())
+    rate = next(f for f in audit(seed) if f.path == "/funding/0/rate")
+    assert messages_in(seed, "zh")[(rate.code, rate.path, rate.message)] == "执行率印为 96.00%，但 (1689.4-0)/1763 = 95.83%"
+
+
+def test_every_message_template_fills_in_both_languages():
+    import string
+
+    from formaudit.validate.catalog import WORDS
+
+    for words in WORDS.values():
+        for case, texts in words.messages.items():
+            fields = [{f for _, f, _, _ in string.Formatter().parse(t) if f} for t in texts.values()]
+            assert fields[0] - {"column"} == fields[1] - {"column_zh"}, (words.code, case)  # the same facts in both

@@ -127,9 +127,11 @@ def print_findings(records, fmt: str, lang: str = "en") -> None:
 
     from formaudit.export.labels import Labels
     from formaudit.validate.precision import as_printed
+    from formaudit.validate.rules import messages_in
 
     labels = Labels(lang)
     forms = {(r.source.path, i): form for r in records for i, form in enumerate(r.forms)}
+    said = {key: messages_in(form, lang) for key, form in forms.items()} if lang != "en" else {}
     # a pipe or a file gets wide lines rather than words folded at 80 columns
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 220)
     title = f"{len(rows)} finding(s) in {len(records)} file(s)" if lang == "en" else f"{len(records)} 个文件，{len(rows)} 个问题"
@@ -144,7 +146,8 @@ def print_findings(records, fmt: str, lang: str = "en") -> None:
         # Text() never interprets markup: strings from a PDF are untrusted
         cells = [Text(str(v) if v is not None else "") for v in
                  (Path(r["file"]).name, f"{r['form']}" if r["form"] is not None else "", labels.problem(r["code"]), r["code"],
-                  r["where"], *shown, r["message"] + uncertain)]
+                  r["where"], *shown, said.get((r["file"], r["form"]), {}).get((r["code"], r["where"], r["message"]), r["message"])
+                  + uncertain)]
         cells[2].stylize(style.get(r["severity"], ""))
         cells[3].stylize(style.get(r["severity"], ""))
         table.add_row(*cells)

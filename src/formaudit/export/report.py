@@ -16,6 +16,7 @@ from formaudit.export.crops import Cropper, finding_crop
 from formaudit.export.labels import DEFAULT_LANGUAGE, Labels, expected_words
 from formaudit.record import Form
 from formaudit.validate.precision import as_printed
+from formaudit.validate.rules import messages_in
 
 CSS = """
 :root{--ink:#1d2733;--muted:#5b6b7d;--line:#dde3ea;--bg:#f6f8fa;--err:#c62828;--warn:#b26a00;--ok:#2e7d32;--accent:#1f5fa8}
@@ -156,7 +157,7 @@ def indicator_table(form: dict, model: Form, flagged: dict[str, str], labels: La
     return f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def render_finding(cropper: Cropper, pdf: str, form: dict, model: Form, f: dict, labels: Labels) -> str:
+def render_finding(cropper: Cropper, pdf: str, form: dict, model: Form, f: dict, labels: Labels, message: str) -> str:
     data = finding_crop(cropper, pdf, form, f)
     crop = (f'<img src="{data}" alt="{e(labels.ui("crop_alt", code=labels.problem(f["code"]), path=f["path"]))}">' if data
             else f'<p class="nocrop">{e(labels.ui("no_crop"))}</p>')
@@ -171,7 +172,7 @@ def render_finding(cropper: Cropper, pdf: str, form: dict, model: Form, f: dict,
             f'<b>{e(labels.problem(f["code"]))}</b> <code>{e(f["code"])}</code> <code>{e(f["path"])}</code>'
             f'<dl class="pv"><dt>{e(labels.ui("printed"))}</dt><dd>{e(printed)}</dd>'
             f'<dt>{e(labels.expected(f["code"]))}</dt><dd>{e(recomputed)}</dd></dl>'
-            f'<p>{e(f["message"])}</p>{uncertain}<p class="rule">{e(labels.rule(f["code"]))}</p></div></div>')
+            f'<p>{e(message)}</p>{uncertain}<p class="rule">{e(labels.rule(f["code"]))}</p></div></div>')
 
 
 def summary_cards(records: list[dict], forms: list, findings: list[dict], labels: Labels) -> str:
@@ -210,7 +211,9 @@ def form_section(cropper: Cropper, n: int, record: dict, f: dict, labels: Labels
     for x in f["findings"]:
         if flagged.get(x["path"]) != "error":
             flagged[x["path"]] = x["severity"]
-    items = "".join(render_finding(cropper, record["source"]["path"], f, model, x, labels) for x in f["findings"])
+    said = messages_in(model, labels.lang) if labels.lang != "en" else {}
+    items = "".join(render_finding(cropper, record["source"]["path"], f, model, x, labels,
+                                   said.get((x["code"], x["path"], x["message"]), x["message"])) for x in f["findings"])
     if not items:
         items = f'<p><span class="badge clean">{e(labels.ui("status_clean"))}</span> {e(labels.ui("clean_form"))}</p>'
     goals = f.get("goals") or {}

@@ -26,6 +26,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from formaudit.export.labels import DEFAULT_LANGUAGE, Labels, expected_words
 from formaudit.record import Form
 from formaudit.validate.precision import printed
+from formaudit.validate.rules import messages_in
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FILLS = {"error": PatternFill("solid", fgColor="FDECEA"), "warning": PatternFill("solid", fgColor="FFF4E0")}
@@ -143,8 +144,10 @@ def build_sheets(records: list[dict], labels: Labels) -> dict[str, Sheet]:
             add_funding(sheets["funding"], labels, form, data, who, form_id, flagged)
             add_indicators(sheets["indicators"], form, data, who, form_id, flagged)
             link = f"'{forms_title}'!A{form_row}"
+            said = messages_in(form, labels.lang) if labels.lang != "en" else {}
             for k, f in enumerate(data["findings"]):
-                add_finding(sheets["findings"], labels, form, data, f, who, link, k, form_id, sha, path)
+                message = said.get((f["code"], f["path"], f["message"]), f["message"])
+                add_finding(sheets["findings"], labels, form, data, f, who, link, k, form_id, sha, path, message)
         add_document(sheets["documents"], labels, record, severities)
     return sheets
 
@@ -188,7 +191,7 @@ def add_indicators(sheet: Sheet, form: Form, data: dict, who: list, form_id: str
 
 
 def add_finding(sheet: Sheet, labels: Labels, form: Form, data: dict, f: dict, who: list, link: str, k: int,
-                form_id: str, sha: str, path: str) -> None:
+                form_id: str, sha: str, path: str, message: str) -> None:
     cell = data.get("cells", {}).get(f["path"]) or {}
     expected = f.get("expected")
     words = expected_words(labels, expected)
@@ -196,7 +199,7 @@ def add_finding(sheet: Sheet, labels: Labels, form: Form, data: dict, f: dict, w
                       + text_cells(labels.problem(f["code"]), labels.value("severity", f["severity"]))
                       + [number_cell(form, f["path"], f.get("found")),
                          Cell(words) if words is not None else number_cell(form, f["path"], expected)]
-                      + text_cells(f["message"], cell.get("page"), labels.value("uncertain", bool(f.get("uncertain", False))),
+                      + text_cells(message, cell.get("page"), labels.value("uncertain", bool(f.get("uncertain", False))),
                                    f.get("confidence"), f["path"], path, f["code"], k, form_id, sha))
     sheet.row_severity.append(f["severity"])
 

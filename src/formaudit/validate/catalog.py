@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
@@ -24,6 +25,7 @@ class RuleWords:
     name: dict[str, str]  # the problem in a few words, per language
     rule: dict[str, str]  # the rule in words, per language
     expected: dict[str, str]  # what the finding's `expected` value is, per language
+    messages: dict[str, dict[str, str]]  # case -> language -> template of the message
 
 
 def _load() -> dict[str, RuleWords]:
@@ -32,14 +34,24 @@ def _load() -> dict[str, RuleWords]:
     for code, entry in data.items():  # tomllib keeps the file's order: the contract's
         if entry["severity"] not in ("error", "warning"):
             raise ValueError(f"rules.toml: {code} has severity {entry['severity']!r}")
-        for field in ("name", "rule", "expected"):
-            if set(entry[field]) != set(LANGUAGES):
+        for field in ("name", "rule", "expected", *(f"messages.{m}" for m in entry["messages"])):
+            value = entry["messages"][field[9:]] if field.startswith("messages.") else entry[field]
+            if set(value) != set(LANGUAGES):
                 raise ValueError(f"rules.toml: {code}.{field} must give exactly {LANGUAGES}")
-        words[code] = RuleWords(code, entry["severity"], entry["name"], entry["rule"], entry["expected"])
+        words[code] = RuleWords(code, entry["severity"], entry["name"], entry["rule"], entry["expected"], entry["messages"])
     return words
 
 
 WORDS: dict[str, RuleWords] = _load()
+
+# The language messages are written in. Records hold English messages (the contract's); the
+# report and the workbook re-audit a form with this set to "zh" to show the same findings in Chinese.
+MESSAGE_LANGUAGE: ContextVar[str] = ContextVar("message_language", default="en")
+
+
+def say(code: str, case: str, **fields) -> str:
+    """A finding's message from its template in rules.toml, in MESSAGE_LANGUAGE."""
+    return WORDS[code].messages[case][MESSAGE_LANGUAGE.get()].format(**fields)
 
 
 def finding(code: str, path: str, expected, found, message: str, involved: Iterable[str] = ()) -> Finding:

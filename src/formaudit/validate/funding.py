@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from formaudit.record import Finding, Form, FundingRow
-from formaudit.validate.catalog import as_json_number, finding
+from formaudit.validate.catalog import as_json_number, finding, say
 from formaudit.validate.precision import dec, format_number, format_percent, printed, round_half_up
 
 
@@ -48,7 +48,8 @@ def rate_mismatch(form: Form) -> list[Finding]:
             shown = p.text if p.percent or "%" in p.text else format_percent(p.value, max(0, p.decimals - 2))
             # shown and stored rounded half-up, by the contract's rule (1689.4/1763 = 0.958253 is 95.83%)
             out.append(finding("RATE_MISMATCH", path, as_json_number(round_half_up(value, max(4, p.decimals))), row.rate,
-                               f"执行率 printed {shown} but {formula} = {format_percent(value, max(2, p.decimals - 2))}",
+                               say("RATE_MISMATCH", "mismatch", printed=shown, formula=formula,
+                                   recomputed=format_percent(value, max(2, p.decimals - 2))),
                                _amount_paths(i)))
     return out
 
@@ -65,8 +66,8 @@ def score_mismatch(form: Form) -> list[Finding]:
         p = printed(form, path, row.score)
         if not p.matches(expected):
             out.append(finding("SCORE_MISMATCH", path, as_json_number(round_half_up(expected, max(2, p.decimals))), row.score,
-                               f"得分 printed {p.text} but 分值 {format_number(dec(row.weight))} × min({formula}, 1) = "
-                               f"{format_number(expected, max(2, p.decimals))}",
+                               say("SCORE_MISMATCH", "mismatch", printed=p.text, weight=format_number(dec(row.weight)),
+                                   formula=formula, recomputed=format_number(expected, max(2, p.decimals))),
                                _amount_paths(i) + [f"/funding/{i}/weight"]))
     return out
 
@@ -77,7 +78,7 @@ def zero_budget_rate(form: Form) -> list[Finding]:
         if row.budget == 0 and row.rate is not None:
             path = f"/funding/{i}/rate"
             out.append(finding("ZERO_BUDGET_RATE", path, None, row.rate,
-                               f"执行率 printed {printed(form, path, row.rate).text} for a budget of 0: there is no rate to print",
+                               say("ZERO_BUDGET_RATE", "zero", printed=printed(form, path, row.rate).text),
                                [f"/funding/{i}/budget"]))
     return out
 
@@ -87,12 +88,14 @@ def executed_exceeds_budget(form: Form) -> list[Finding]:
     for i, row in enumerate(form.funding):
         if row.budget is not None and row.executed is not None and dec(row.executed) > dec(row.budget):
             out.append(finding("EXECUTED_EXCEEDS_BUDGET", f"/funding/{i}/executed", row.budget, row.executed,
-                               f"{row.label}: 执行数 {format_number(dec(row.executed))} exceeds 预算数 {format_number(dec(row.budget))}",
+                               say("EXECUTED_EXCEEDS_BUDGET", "above", label=row.label, executed=format_number(dec(row.executed)),
+                                   budget=format_number(dec(row.budget))),
                                [f"/funding/{i}/budget"]))
     return out
 
 
 COMPONENTS = ("fiscal", "carryover", "other")
+COLUMN_WORDS = {"initial_budget": "年初预算数", "budget": "全年预算数", "executed": "全年执行数", "transfer": "上级转移支付"}  # the contract's labels
 
 
 def funding_sum_mismatch(form: Form) -> list[Finding]:
@@ -119,9 +122,10 @@ def funding_sum_mismatch(form: Form) -> list[Finding]:
         if exceeds or differs:
             path = f"/funding/{t}/{column}"
             words = " + ".join(f"{form.funding[i].label} {a.text}" for i, a in zip(present, addends))
-            verb = "exceed" if exceeds else "do not add up to"
             out.append(finding("FUNDING_SUM_MISMATCH", path, as_json_number(total_sum), total_value,
-                               f"{column}: {words} = {format_number(total_sum)}, which {verb} the total {format_number(total_dec)}",
+                               say("FUNDING_SUM_MISMATCH", "exceeds" if exceeds else "differs", column=column,
+                                   column_zh=COLUMN_WORDS[column], parts=words, total=format_number(total_sum),
+                                   printed=format_number(total_dec)),
                                [f"/funding/{i}/{column}" for i in present]))
     return out
 
@@ -147,7 +151,7 @@ def total_mismatch(form: Form) -> list[Finding]:
     p = printed(form, "/total/score", form.total.score)
     if abs(total_sum - p.value) > tolerance:
         return [finding("TOTAL_MISMATCH", "/total/score", as_json_number(total_sum), form.total.score,
-                        f"总分 得分 is {p.text} but the {len(read)} scores printed add up to {format_number(total_sum)}",
+                        say("TOTAL_MISMATCH", "mismatch", printed=p.text, n=len(read), total=format_number(total_sum)),
                         [path for path, _ in addends])]
     return []
 
@@ -161,8 +165,8 @@ def weight_sum_mismatch(form: Form) -> list[Finding]:
     total_sum = sum((dec(v) for _, v in addends), Decimal(0))
     if total_sum != dec(form.total.weight):
         return [finding("WEIGHT_SUM_MISMATCH", "/total/weight", as_json_number(total_sum), form.total.weight,
-                        f"总分 分值 is {format_number(dec(form.total.weight))} but the weights printed add up to "
-                        f"{format_number(total_sum)}", [p for p, _ in addends])]
+                        say("WEIGHT_SUM_MISMATCH", "mismatch", printed=format_number(dec(form.total.weight)),
+                            total=format_number(total_sum)), [p for p, _ in addends])]
     return []
 
 
@@ -175,6 +179,7 @@ def score_exceeds_weight(form: Form) -> list[Finding]:
     for base, weight, score in rows:
         if weight is not None and score is not None and dec(score) > dec(weight):
             out.append(finding("SCORE_EXCEEDS_WEIGHT", f"{base}/score", weight, score,
-                               f"得分 {format_number(dec(score))} is above its 分值 {format_number(dec(weight))}", [f"{base}/weight"]))
+                               say("SCORE_EXCEEDS_WEIGHT", "above", score=format_number(dec(score)), weight=format_number(dec(weight))),
+                               [f"{base}/weight"]))
     return out
 

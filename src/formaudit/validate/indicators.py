@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from formaudit.normalize.numbers import parse_number
 from formaudit.record import Finding, Form
-from formaudit.validate.catalog import as_json_number, finding
+from formaudit.validate.catalog import as_json_number, finding, say
 from formaudit.validate.precision import dec, format_number, printed, round_half_up
 
 _LEVEL1_WEIGHT = re.compile(r"(\d+(?:\.\d+)?)\s*分")
@@ -32,8 +32,8 @@ def level1_weight_mismatch(form: Form) -> list[Finding]:
             if weights and sum(weights) != declared:
                 path = f"/indicators/{i}/level1_label"
                 out.append(finding("LEVEL1_WEIGHT_MISMATCH", path, as_json_number(sum(weights)), as_json_number(declared),
-                                   f"{label} declares {format_number(declared)} points but its {j - i} rows weigh "
-                                   f"{format_number(sum(weights))}", [f"/indicators/{k}/weight" for k in range(i, j)]))
+                                   say("LEVEL1_WEIGHT_MISMATCH", "mismatch", label=label, declared=format_number(declared),
+                                       n=j - i, total=format_number(sum(weights))), [f"/indicators/{k}/weight" for k in range(i, j)]))
         i = j
     return out
 
@@ -49,8 +49,8 @@ def missing_deviation_reason(form: Form) -> list[Finding]:
             continue
         if _blank(r.reason) and _blank(r.measures):
             out.append(finding("MISSING_DEVIATION_REASON", f"/indicators/{i}/reason", "a reason", r.reason,
-                               f"{r.name or '指标'} scored {format_number(dec(r.score))} of {format_number(dec(r.weight))} "
-                               "with no deviation reason given", [f"/indicators/{i}/score", f"/indicators/{i}/weight"]))
+                               say("MISSING_DEVIATION_REASON", "missing", name=r.name or "指标", score=format_number(dec(r.score)),
+                                   weight=format_number(dec(r.weight))), [f"/indicators/{i}/score", f"/indicators/{i}/weight"]))
     return out
 
 
@@ -65,16 +65,16 @@ def unfilled_form(form: Form) -> list[Finding]:
                            None)
         if placeholder:
             out.append(finding("UNFILLED_FORM", f"{base}/{placeholder}", None, getattr(r, placeholder),
-                               f"template placeholder {getattr(r, placeholder)!r} left in"))
+                               say("UNFILLED_FORM", "placeholder", text=getattr(r, placeholder))))
         elif (r.name or r.target) and r.actual is None:
-            out.append(finding("UNFILLED_FORM", f"{base}/actual", None, None, f"{r.name or '指标'}: 完成值 left blank"))
+            out.append(finding("UNFILLED_FORM", f"{base}/actual", None, None, say("UNFILLED_FORM", "actual", name=r.name or "指标")))
         elif r.weight is not None and r.score is None:
-            out.append(finding("UNFILLED_FORM", f"{base}/score", None, None, f"{r.name or '指标'}: 得分 left blank"))
+            out.append(finding("UNFILLED_FORM", f"{base}/score", None, None, say("UNFILLED_FORM", "score", name=r.name or "指标")))
     for i, r in enumerate(form.funding):
         if r.weight is not None and r.score is None and r.source == "total":
-            out.append(finding("UNFILLED_FORM", f"/funding/{i}/score", None, None, f"{r.label}: 得分 left blank"))
+            out.append(finding("UNFILLED_FORM", f"/funding/{i}/score", None, None, say("UNFILLED_FORM", "score", name=r.label)))
     if form.total is not None and form.total.weight is not None and form.total.score is None:
-        out.append(finding("UNFILLED_FORM", "/total/score", None, None, "总分 得分 left blank"))
+        out.append(finding("UNFILLED_FORM", "/total/score", None, None, say("UNFILLED_FORM", "total")))
     return out
 
 
@@ -115,15 +115,16 @@ def indicator_score_inconsistent(form: Form) -> list[Finding]:
         weight, score = dec(r.weight), dec(r.score)
         path = f"/indicators/{i}/score"
         involved = [f"/indicators/{i}/weight", f"/indicators/{i}/target", f"/indicators/{i}/actual"]
-        what = f"{r.name or '指标'} (目标值 {r.target}, 完成值 {r.actual})"
+        what = {"name": r.name or "指标", "target": r.target, "actual": r.actual}
         if _met(op, actual[1], target[1]):
             if score < weight:
                 out.append(finding("INDICATOR_SCORE_INCONSISTENT", path, r.weight, r.score,
-                                   f"{what} met its target but scored {format_number(score)} of {format_number(weight)}", involved))
+                                   say("INDICATOR_SCORE_INCONSISTENT", "met", **what, score=format_number(score),
+                                       weight=format_number(weight)), involved))
             continue
         if score >= weight:
             out.append(finding("INDICATOR_SCORE_INCONSISTENT", path, None, r.score,
-                               f"{what} missed its target but was given full marks ({format_number(score)})", involved))
+                               say("INDICATOR_SCORE_INCONSISTENT", "missed", **what, score=format_number(score)), involved))
             continue
         if op in (">=", ">") and target[1] > 0:
             ratio = actual[1] / target[1]
@@ -135,8 +136,8 @@ def indicator_score_inconsistent(form: Form) -> list[Finding]:
         p = printed(form, path, r.score)
         if not p.matches(expected):
             out.append(finding("INDICATOR_SCORE_INCONSISTENT", path, as_json_number(round_half_up(expected, max(2, p.decimals))),
-                               r.score, f"{what} scored {p.text}; in proportion to its result it would be "
-                                        f"{format_number(expected, max(2, p.decimals))}", involved))
+                               r.score, say("INDICATOR_SCORE_INCONSISTENT", "proportion", **what, printed=p.text,
+                                            recomputed=format_number(expected, max(2, p.decimals))), involved))
     return out
 
 
@@ -149,7 +150,7 @@ def target_as_actual(form: Form) -> list[Finding]:
         t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", r.target))
         if a == t and re.match(r"^(≥|≤|>|<|=|﹦|不低于|不少于|不高于|不超过)", a):
             out.append(finding("TARGET_AS_ACTUAL", f"/indicators/{i}/actual", "the value achieved", r.actual,
-                               f"完成值 {r.actual} repeats the target with its operator instead of the value achieved",
+                               say("TARGET_AS_ACTUAL", "repeats", actual=r.actual),
                                [f"/indicators/{i}/target"]))
     return out
 
@@ -168,7 +169,7 @@ def unreadable_value(form: Form) -> list[Finding]:
         value = _resolve(data, parts)
         parsed = parse_number(cell.text, percent_header=bool(getattr(cell, "percent", False)))
         if value is None and not parsed.empty and parsed.value is None:
-            out.append(finding("UNREADABLE_VALUE", path, "a number", cell.text, f"cannot read {cell.text!r} as a number"))
+            out.append(finding("UNREADABLE_VALUE", path, "a number", cell.text, say("UNREADABLE_VALUE", "unreadable", text=cell.text)))
     return out
 
 

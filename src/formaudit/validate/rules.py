@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from formaudit.record import Finding, Form
 from formaudit.validate import funding, indicators
-from formaudit.validate.catalog import LANGUAGES, WORDS
+from formaudit.validate.catalog import LANGUAGES, MESSAGE_LANGUAGE, WORDS
 
 OCR_CONFIDENCE_THRESHOLD = 0.9
 
@@ -56,6 +56,21 @@ def audit(form: Form) -> list[Finding]:
     return [mark_uncertain(form, f) for rule in RULES for f in rule.check(form)]
 
 
+def messages_in(form: Form, lang: str) -> dict[tuple[str, str, str], str]:
+    """The form's findings' messages in `lang`, keyed by (code, path, the record's English message).
+
+    A record's stored findings are matched by that key, so a finding the current rules would not
+    write the same way (an older record, one edited by hand) keeps its own message.
+    """
+    english = [f for rule in RULES for f in rule.check(form)]
+    token = MESSAGE_LANGUAGE.set(lang)
+    try:
+        other = [f for rule in RULES for f in rule.check(form)]
+    finally:
+        MESSAGE_LANGUAGE.reset(token)
+    return {(a.code, a.path, a.message): b.message for a, b in zip(english, other)}
+
+
 def markdown_table() -> str:
     """The README's table of findings, made from the registry."""
     lines = ["| code | severity | 问题 | rule |", "|---|---|---|---|"]
@@ -63,7 +78,7 @@ def markdown_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["BY_CODE", "LANGUAGES", "RULES", "SEVERITY", "Rule", "audit", "markdown_table", "mark_uncertain"]
+__all__ = ["BY_CODE", "LANGUAGES", "RULES", "SEVERITY", "Rule", "audit", "markdown_table", "mark_uncertain", "messages_in"]
 
 if __name__ == "__main__":
     print(markdown_table(), end="")
