@@ -102,6 +102,8 @@ def test_findings_show_printed_and_recomputed_as_numbers_like_the_form(workbook,
     assert seed[cols[labels.column("printed")]].number_format == "0.00%"  # 96.00% printed: two decimals of a percent
     assert seed[cols[labels.column("problem")]].value == labels.problem("RATE_MISMATCH")
     assert seed[cols[labels.column("severity")]].value == labels.value("severity", "error")
+    want = {"zh": "执行率印为 96.00%，但 (1689.4-0)/1763 = 95.83%", "en": "执行率 printed 96.00% but (1689.4-0)/1763 = 95.83%"}
+    assert seed[cols[labels.column("message")]].value == want[labels.lang]
 
 
 def test_each_finding_links_to_its_forms_row(workbook):
