@@ -163,6 +163,7 @@ def render_finding(cropper: Cropper, pdf: str, form: dict, model: Form, f: dict,
             else f'<p class="nocrop">{e(labels.ui("no_crop"))}</p>')
     cell = form.get("cells", {}).get(f["path"]) or {}
     printed = cell.get("text") if cell.get("text") is not None else as_printed(model, f["path"], f.get("found"))
+    printed = printed if printed.strip() else labels.ui("blank")
     words = expected_words(labels, f.get("expected"))
     recomputed = words if words is not None else as_printed(model, f["path"], f.get("expected"))
     uncertain = (f'<p class="uncertain">{e(labels.ui("uncertain", confidence=f.get("confidence")))}</p>'
