@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -91,7 +92,10 @@ def bar_chart(items: list[tuple[str, int, str]], labels: Labels, width: int = 56
     if not items:
         return f'<p class="rule">{e(labels.ui("nothing_to_show"))}</p>'
     top = max(v for _, v, _ in items) or 1
-    row, label_w = 24, 230
+    # room for the longest label at 12 px: a CJK character is about 12 px wide, a Latin one about 6.5
+    longest = max(sum(12 if unicodedata.east_asian_width(ch) in "WF" else 6.5 for ch in label) for label, _, _ in items)
+    row, label_w = 24, int(min(360, max(120, longest + 12)))
+    width = max(width, label_w + 300)
     h = row * len(items) + 8
     parts = [f'<svg viewBox="0 0 {width} {h}" width="100%" role="img" xmlns="http://www.w3.org/2000/svg">']
     for i, (label, value, colour) in enumerate(items):

@@ -106,10 +106,11 @@ FORMS = [Column("unit_name", wrap=True), Column("year"), Column("form_type"), Co
          Column("total_weight"), Column("total_score"), Column("indicators"), Column("error_findings"),
          Column("warning_findings"), Column("pages"), Column("title", ident=True), Column("file", ident=True),
          Column("form_index", ident=True), Column("form_id", ident=True), Column("sha256", ident=True)]
-FUNDING = [Column("unit_name"), Column("year"), Column("project_name"), Column("label"), Column("source"),
+FUNDING = [Column("unit_name", wrap=True), Column("year"), Column("project_name", wrap=True), Column("label", wrap=True), Column("source"),
            Column("initial_budget"), Column("budget"), Column("executed"), Column("transfer"), Column("weight"),
            Column("rate"), Column("score"), Column("money_unit"), Column("row_index", ident=True), Column("form_id", ident=True)]
-INDICATORS = [Column("unit_name"), Column("year"), Column("project_name"), Column("level1_label"), Column("level2_label"),
+INDICATORS = [Column("unit_name", wrap=True), Column("year"), Column("project_name", wrap=True), Column("level1_label"),
+              Column("level2_label"),
               Column("name", wrap=True), Column("content", wrap=True), Column("target"), Column("actual"), Column("weight"),
               Column("score"), Column("reason", wrap=True), Column("measures", wrap=True), Column("row_index", ident=True),
               Column("form_id", ident=True)]
