@@ -3,6 +3,9 @@
 Inline CSS, a few lines of vanilla JS (filter and sort), crops of the PDF pages
 embedded as PNG data, a Content-Security-Policy that forbids any request. Every
 string taken from a PDF is untrusted and goes through html.escape.
+
+In Chinese (the default) or English: every heading, button and rule comes from the labels
+(export/labels.toml) and the rule registry; values are shown as the form prints them.
 """
 
 from __future__ import annotations
