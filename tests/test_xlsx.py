@@ -171,3 +171,20 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path, records):
     wb = load_workbook(target)
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert cells and all(c.data_type == "s" and c.value.startswith("'") for c in cells)
+
+
+def test_files_that_hold_no_form_are_listed_with_their_problem_in_words(tmp_path, records):
+    from conftest import run_cli
+
+    bad = tmp_path / "cut.pdf"
+    bad.write_bytes((FIXTURES / SOURCES[0]).read_bytes()[:3000])
+    run_cli("extract", str(bad), "--out", str(tmp_path / "json"))
+    broken = json.loads((tmp_path / "json" / "cut.json").read_text())
+    for lang in ("zh", "en"):
+        labels = Labels(lang)
+        wb = load_workbook(write_workbook([records[0], broken], tmp_path / f"{lang}.xlsx", lang=lang))
+        ws = wb[labels.sheet("documents")]
+        cols = {h: i for i, h in enumerate(headers(ws))}
+        row = next(r for r in ws.iter_rows(min_row=2) if r[0].value.endswith("cut.pdf"))
+        assert row[cols[labels.column("status")]].value == labels.value("status", "failed")
+        assert row[cols[labels.column("error_code")]].value == labels.problem("TRUNCATED_PDF") != "TRUNCATED_PDF"

@@ -24,7 +24,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from formaudit.export.labels import DEFAULT_LANGUAGE, Labels, expected_words
-from formaudit.record import Form
+from formaudit.export.tables import document_status
+from formaudit.record import Form, Record
 from formaudit.validate.precision import printed
 from formaudit.validate.rules import messages_in
 
@@ -206,14 +207,11 @@ def add_finding(sheet: Sheet, labels: Labels, form: Form, data: dict, f: dict, w
 
 
 def add_document(sheet: Sheet, labels: Labels, record: dict, severities: list[str]) -> None:
-    errors = record["errors"]
-    failed = [e for e in errors if e["code"] not in ("NO_FORM_FOUND",) and not record["forms"]]
-    status = "failed" if failed else "ok" if record["forms"] else "no_form"
-    first = errors[0] if errors else None
+    status, code, message = document_status(Record.model_validate(record))  # as the database's documents table
     sheet.rows.append(text_cells(record["source"]["path"], labels.value("status", status), record["source"].get("pages"),
                                  len(record["forms"]), severities.count("error"), severities.count("warning"),
-                                 labels.problem(first["code"]) if first else None, first["message"] if first else None,
-                                 record["source"].get("ocr_pages"), record["source"]["sha256"]))
+                                 labels.problem(code) if code else None, message, record["source"].get("ocr_pages"),
+                                 record["source"]["sha256"]))
     sheet.row_severity.append(None)
 
 
