@@ -43,19 +43,56 @@ def open_in_browser(html: Path, screenshot: Path):
             page.wait_for_load_state("load")
             page.screenshot(path=str(screenshot), full_page=False)
             facts = page.evaluate("""() => ({
+                lang: document.documentElement.lang,
+                ui: Array.from(document.querySelectorAll(UI_SELECTOR)).map(el => el.textContent)
+                      .concat(Array.from(document.querySelectorAll('input[placeholder]')).map(el => el.placeholder)),
+                crops: Array.from(document.querySelectorAll('.finding img')).map(i => [i.naturalHeight, i.height, i.width]),
                 findings: document.querySelectorAll('.finding').length,
                 codes: Array.from(document.querySelectorAll('.finding')).map(f => f.dataset.code),
                 images: Array.from(document.images).map(i => i.complete && i.naturalWidth > 0),
                 forms: document.querySelectorAll('#forms tbody tr').length,
                 text: document.body.innerText,
                 scripts: document.scripts.length,
-            })""")
+            })""".replace("UI_SELECTOR", repr(UI_TEXT)))
             page.fill("input.filter", "某县司法局")
             facts["visible_after_filter"] = page.evaluate(
                 "document.querySelectorAll('#forms tbody tr:not(.hidden)').length")
         finally:
             browser.close()
     return facts, console, requests, dialogs
+
+
+# what the report itself says (headings, buttons, labels, badges, rules), as opposed to what it quotes from forms
+UI_TEXT = ("header h1, header p, .card span, .panel > h2, th.sortable, summary, .pv dt, .badge, .rule, .nocrop, .uncertain, "
+           "section.form thead th, .charts svg text[text-anchor=end]")
+# the report's own words may carry a form's terms (执行率, 总分) and a few symbols; in zh no English word may remain
+ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+FORM_TERMS = ("执行率", "得分", "分值", "总分", "偏差原因", "产出指标", "指标", "≥266米", "50分")  # quoted from forms in en rules
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_in_chromium_speaks_one_language(fixtures_batch, tmp_path, lang):
+    need_chromium()
+    db = fixtures_batch[0]
+    report = tmp_path / f"report-{lang}.html"
+    result = run_cli("report", str(db), "--out", str(report), "--lang", lang)
+    assert result.returncode == 0, result.stderr
+    facts, console, _, _ = open_in_browser(report, tmp_path / f"{lang}.png")
+    assert console == [] and facts["lang"] == ("zh-CN" if lang == "zh" else "en")
+    ui = [t.strip() for t in facts["ui"] if t.strip()]
+    assert len(ui) > 100
+    if lang == "zh":
+        english = [t for t in ui if ENGLISH_WORD.search(re.sub(r"OCR|PDF", "", t))]
+        assert english == [], english[:10]
+        assert "各类问题数量" in ui and "执行率与金额不符" in facts["text"]
+    else:
+        chinese = [t for t in ui if CJK.search(t) and not any(term in t for term in FORM_TERMS)]
+        assert chinese == [], chinese[:10]
+        assert "Findings by code" in ui and "Rate does not match the amounts" in facts["text"]
+    # printed and recomputed values as the form prints them: the seed's rate is 96.00% against 95.83%
+    assert "96.00%" in facts["text"] and "95.83%" in facts["text"] and "0.9583" not in facts["text"]
 
 
 @pytest.mark.browser
@@ -76,6 +113,8 @@ def test_report_in_chromium_shows_every_finding_with_its_crop(fixtures_batch, tm
     assert dialogs == []
     assert facts["visible_after_filter"] == 1
     assert shot.stat().st_size > 20_000
+    # crops readable: at least a few rows tall, and shown at no less than a third of their rendering (2 px per point)
+    assert all(natural >= 200 and shown >= natural / 3 for natural, shown, _ in facts["crops"]), facts["crops"]
 
 
 def hostile_pdf(path: Path) -> None:
@@ -126,12 +165,12 @@ def test_text_from_a_pdf_never_runs_in_the_browser_nor_becomes_a_formula(tmp_pat
     hostile = [c for c in values if "HYPERLINK" in c.value or "SUM(" in c.value]
     assert hostile and all(c.data_type == "s" and c.value.startswith("'") for c in hostile)
     assert not any(c.data_type == "f" for c in values)
-    sheet = wb["findings"]
-    severity_col = [c.value for c in sheet[1]].index("severity")
+    sheet = wb["问题清单"]  # the workbook is in Chinese unless --lang en
+    severity_col = [c.value for c in sheet[1]].index("严重程度")
     rows = list(sheet.iter_rows(min_row=2))
     assert rows  # the findings are highlighted by severity
     for row in rows:
-        want = {"error": "FDECEA", "warning": "FFF4E0"}[row[severity_col].value]
+        want = {"错误": "FDECEA", "提示": "FFF4E0"}[row[severity_col].value]
         assert all(c.fill.fgColor.rgb.endswith(want) for c in row)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 from conftest import SEED_EXPECTED
 from formaudit.record import Form
@@ -139,3 +140,107 @@ def test_low_ocr_confidence_makes_findings_uncertain():
     found = {f.path: f for f in audit(Form.model_validate(form))}
     assert found["/funding/0/rate"].uncertain is True and found["/funding/0/rate"].confidence == 0.62
     assert not getattr(found["/funding/1/rate"], "uncertain", False)
+
+
+def test_recomputed_rate_is_rounded_half_up_in_value_and_message():
+    """1689.4/1763 = 0.958253…: the contract's rule rounds it to 95.83%, as its example now shows."""
+    rate = next(f for f in audit(Form.model_validate(seed_form())) if f.path == "/funding/0/rate")
+    assert rate.expected == 0.9583 and rate.message.endswith("= 95.83%")
+    form = seed_form()
+    form["funding"][0]["executed"] = 1689.3  # 0.958196…: 95.82% either way
+    rate = next(f for f in audit(Form.model_validate(form)) if f.path == "/funding/0/rate")
+    assert rate.expected == 0.9582 and rate.message.endswith("= 95.82%")
+
+
+# ---------------------------------------------------------------- the registry
+
+
+def contract_table() -> list[tuple[str, str]]:
+    import re
+
+    from conftest import SHARED_SPEC
+
+    text = (SHARED_SPEC / "FORM-RECORD.md").read_text(encoding="utf-8")
+    return re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \| (error|warning) \|", text, flags=re.M)
+
+
+def test_registry_holds_the_contracts_codes_in_its_order_with_words_in_both_languages():
+    import pytest
+
+    from conftest import SHARED_SPEC
+    from formaudit.validate.rules import RULES
+
+    if not (SHARED_SPEC / "FORM-RECORD.md").exists():
+        pytest.skip("the shared contract folder is not beside this checkout")
+    assert [(r.code, r.severity) for r in RULES] == contract_table()
+    for r in RULES:
+        assert r.check.__name__ == r.code.lower()
+        for words in (r.name, r.rule, r.expected):
+            assert set(words) == {"zh", "en"} and all(words.values()), r.code
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in r.name["zh"] + r.rule["zh"]), r.code
+
+
+def test_every_finding_takes_its_severity_from_the_registry():
+    from formaudit.validate.rules import BY_CODE
+
+    form = seed_form()
+    form["indicators"][0]["score"] = 12  # SCORE_EXCEEDS_WEIGHT (error)
+    form["funding"][0]["executed"] = 1800  # EXECUTED_EXCEEDS_BUDGET (warning)
+    found = audit(Form.model_validate(form))
+    assert {f.code for f in found} >= {"SCORE_EXCEEDS_WEIGHT", "EXECUTED_EXCEEDS_BUDGET", "RATE_MISMATCH"}
+    assert all(f.severity == BY_CODE[f.code].severity for f in found)
+
+
+def test_readme_table_of_findings_is_the_registrys():
+    """The README shows the table the registry prints (`python -m formaudit.validate.rules`)."""
+    from conftest import ROOT
+    from formaudit.validate.rules import markdown_table
+
+    assert markdown_table() in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_values_are_shown_as_the_form_prints_them():
+    from formaudit.validate.precision import as_printed
+
+    form = Form.model_validate(seed_form())
+    assert as_printed(form, "/funding/0/rate", 0.9583) == "95.83%"  # the cell printed 96.00%
+    assert as_printed(form, "/funding/0/rate", 0.96) == "96.00%"
+    assert as_printed(form, "/total/weight", 70) == "70"
+    form.cells["/funding/0/budget"].text = "1,763.00"
+    assert as_printed(form, "/funding/0/budget", 1763.456) == "1,763.46"
+    form.cells = {}
+    assert as_printed(form, "/funding/0/rate", 0.9583) == "95.83%"  # a rate without its cell is still a percent
+
+
+def test_messages_in_chinese_for_the_same_findings():
+    """The report and the workbook show a record's findings in Chinese: same findings, messages from the registry."""
+    from formaudit.validate.rules import messages_in
+
+    form = seed_form()
+    form["indicators"][0]["score"] = 12  # SCORE_EXCEEDS_WEIGHT
+    form["funding"][0]["executed"] = 1800  # EXECUTED_EXCEEDS_BUDGET, FUNDING_SUM_MISMATCH
+    ind = copy.deepcopy(form["indicators"][0])
+    ind.update(name="指标1：……", target="≥100人", actual="≥100人", weight=10, score=5, reason=None)
+    form["indicators"].append(ind)  # UNFILLED_FORM, TARGET_AS_ACTUAL, MISSING_DEVIATION_REASON, INDICATOR_SCORE_INCONSISTENT
+    model = Form.model_validate(form)
+    found = audit(model)
+    zh = messages_in(model, "zh")
+    assert len({f.code for f in found}) >= 8
+    for f in found:
+        message = zh[(f.code, f.path, f.message)]
+        assert message != f.message and re.search(r"[\u4e00-\u9fff]", message), (f.code, message)
+        assert not re.search(r"\b(printed|but|above|exceeds?|scored|left|blank|declares|repeats)\b", message), message
+    seed = Form.model_validate(seed_form())
+    rate = next(f for f in audit(seed) if f.path == "/funding/0/rate")
+    assert messages_in(seed, "zh")[(rate.code, rate.path, rate.message)] == "执行率印为 96.00%，但 (1689.4-0)/1763 = 95.83%"
+
+
+def test_every_message_template_fills_in_both_languages():
+    import string
+
+    from formaudit.validate.catalog import WORDS
+
+    for words in WORDS.values():
+        for case, texts in words.messages.items():
+            fields = [{f for _, f, _, _ in string.Formatter().parse(t) if f} for t in texts.values()]
+            assert fields[0] - {"column"} == fields[1] - {"column_zh"}, (words.code, case)  # the same facts in both

@@ -254,11 +254,11 @@ def run_batch_cli(args) -> int:
             from formaudit.export.json_record import write_atomic
             from formaudit.export.report import render
 
-            write_atomic(Path(args.report), render(records))
+            write_atomic(Path(args.report), render(records, lang=getattr(args, "lang", "zh")))
             print(f"  report:   {args.report}", file=sys.stderr)
         if args.xlsx:
             from formaudit.export.xlsx import write_workbook
 
-            write_workbook(records, Path(args.xlsx))
+            write_workbook(records, Path(args.xlsx), lang=getattr(args, "lang", "zh"))
             print(f"  workbook: {args.xlsx}", file=sys.stderr)
     return 2 if summary.failed else 0

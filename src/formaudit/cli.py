@@ -123,7 +123,10 @@ def findings_rows(records) -> list[dict]:
     return rows
 
 
-def print_findings(records, fmt: str) -> None:
+AUDIT_COLUMNS = ("file", "form", "problem", "code", "path", "printed", "recomputed", "message")
+
+
+def print_findings(records, fmt: str, lang: str = "en") -> None:
     rows = findings_rows(records)
     if fmt == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -132,25 +135,50 @@ def print_findings(records, fmt: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from formaudit.export.labels import Labels
+    from formaudit.validate.precision import as_printed
+    from formaudit.validate.rules import messages_in
+
+    labels = Labels(lang)
+    forms = {(r.source.path, i): form for r in records for i, form in enumerate(r.forms)}
+    said = {key: messages_in(form, lang) for key, form in forms.items()} if lang != "en" else {}
     # a pipe or a file gets wide lines rather than words folded at 80 columns
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 220)
-    table = Table(title=f"{len(rows)} finding(s) in {len(records)} file(s)", show_lines=False)
-    for col in ("file", "form", "code", "where", "printed", "recomputed", "message"):
-        table.add_column(col, overflow="fold")
+    title = f"{len(rows)} finding(s) in {len(records)} file(s)" if lang == "en" else f"{len(records)} 个文件，{len(rows)} 个问题"
+    table = Table(title=title, show_lines=False)
+    for col in AUDIT_COLUMNS:
+        table.add_column(labels.column(col), overflow="fold")
     style = {"error": "red", "warning": "yellow", "document": "magenta"}
     for r in rows:
+        form = forms.get((r["file"], r["form"]))
+        shown = [as_printed(form, r["where"], r[k]) if form is not None else r[k] for k in ("printed", "recomputed")]
+        uncertain = f" ({labels.column('uncertain')})" if r["uncertain"] else ""
         # Text() never interprets markup: strings from a PDF are untrusted
         cells = [Text(str(v) if v is not None else "") for v in
-                 (Path(r["file"]).name, f"{r['form']}" if r["form"] is not None else "", r["code"], r["where"],
-                  r["printed"], r["recomputed"], r["message"] + (" (uncertain: OCR)" if r["uncertain"] else ""))]
+                 (Path(r["file"]).name, f"{r['form']}" if r["form"] is not None else "", labels.problem(r["code"]), r["code"],
+                  r["where"], *shown, said.get((r["file"], r["form"]), {}).get((r["code"], r["where"], r["message"]), r["message"])
+                  + uncertain)]
         cells[2].stylize(style.get(r["severity"], ""))
+        cells[3].stylize(style.get(r["severity"], ""))
         table.add_row(*cells)
     console.print(table)
 
 
+def lang_option(p, default: str, what: str) -> None:
+    p.add_argument("--lang", choices=("zh", "en"), default=default,
+                   help=f"language of {what} (default: {default}); JSON and the database keep their English field names")
+
+
+def audit_columns_help() -> str:
+    from formaudit.export.labels import Labels
+
+    zh, en = Labels("zh"), Labels("en")
+    return "; ".join(f"{zh.column(c)} {en.column(c).lower()}" for c in AUDIT_COLUMNS)
+
+
 def cmd_audit(args) -> int:
     records = [_extract(pdf, args) for pdf, _ in _pdfs_or_fail(args.paths)]
-    print_findings(records, args.format)
+    print_findings(records, args.format, args.lang)
     return exit_status(records)
 
 
@@ -229,12 +257,12 @@ def cmd_report(args) -> int:
     from formaudit.export.report import load_records, render
 
     records = load_records([Path(p) for p in args.sources])  # NotADataset is an InputError: one line, exit 2
-    write_atomic(Path(args.out), render(records))
+    write_atomic(Path(args.out), render(records, lang=args.lang))
     print(f"report: {args.out} ({len(records)} file(s))", file=sys.stderr)
     if args.xlsx:
         from formaudit.export.xlsx import write_workbook
 
-        write_workbook(records, Path(args.xlsx))
+        write_workbook(records, Path(args.xlsx), lang=args.lang)
         print(f"workbook: {args.xlsx}", file=sys.stderr)
     return 0
 
@@ -280,9 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("audit", help="print the findings of PDFs", description="Extract and audit; print a table of "
-                       "findings. Exit 0 when no error finding, 1 when any, 2 when an input cannot be used.")
+                       "findings. Exit 0 when no error finding, 1 when any, 2 when an input cannot be used. "
+                       f"The table's columns: {audit_columns_help()}.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    lang_option(p, "en", "the table's headings and problem names")
     grid_option(p)
     add_limit_options(p)
     p.set_defaults(func=cmd_audit)
@@ -322,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed scheduler (tcp://host:8786); needs --parquet")
     p.add_argument("--report", metavar="HTML", help="also write the HTML audit report")
     p.add_argument("--xlsx", metavar="FILE", help="also write the tables and findings as an Excel workbook")
+    lang_option(p, "zh", "the report and the workbook")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     grid_option(p)
     p.set_defaults(func=cmd_batch)
@@ -333,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a batch (DuckDB file or Parquet dataset folder), JSON records or folders of them")
     p.add_argument("--out", default="report.html", help="the HTML file (default: report.html)")
     p.add_argument("--xlsx", metavar="FILE", help="also write the tables and findings as an Excel workbook")
+    lang_option(p, "zh", "the report and the workbook")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("query", help="run a read-only SQL query on a batch (DuckDB file or Parquet folder)",

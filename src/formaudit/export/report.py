@@ -3,39 +3,23 @@
 Inline CSS, a few lines of vanilla JS (filter and sort), crops of the PDF pages
 embedded as PNG data, a Content-Security-Policy that forbids any request. Every
 string taken from a PDF is untrusted and goes through html.escape.
+
+In Chinese (the default) or English: every heading, button and rule comes from the labels
+(export/labels.toml) and the rule registry; values are shown as the form prints them.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
-RULES = {
-    "RATE_MISMATCH": "The printed 执行率 must equal 执行数 ÷ 预算数 (or (执行数 − 转移支付) ÷ 预算数 where the form says so), "
-                     "rounded to the printed decimals.",
-    "SCORE_MISMATCH": "The funding 得分 must equal 分值 × the recomputed 执行率 (at most 100%).",
-    "TOTAL_MISMATCH": "The 总分 得分 must equal the sum of every score printed, within half a unit of each score's last decimal.",
-    "WEIGHT_SUM_MISMATCH": "The 总分 分值 must equal the sum of every weight printed, exactly.",
-    "SCORE_EXCEEDS_WEIGHT": "A score cannot be above its weight.",
-    "FUNDING_SUM_MISMATCH": "财政拨款, 上年结转 and 其他资金 cannot exceed the total row, and where all are printed they must add up to it.",
-    "EXECUTED_EXCEEDS_BUDGET": "执行数 above 预算数: possible, but worth a look.",
-    "MISSING_DEVIATION_REASON": "An indicator scored below its weight should say why (偏差原因).",
-    "UNREADABLE_VALUE": "A cell that must hold a number could not be read as one.",
-    "INDICATOR_SCORE_INCONSISTENT": "A met target should get full marks, a missed one should not; a partly met quantitative "
-                                    "target scores in proportion.",
-    "LEVEL1_WEIGHT_MISMATCH": "A weight printed in a first-level label (产出指标（50分）) must equal its rows' weights.",
-    "ZERO_BUDGET_RATE": "A rate was printed for a budget of 0, where there is nothing to divide.",
-    "UNFILLED_FORM": "Scores or results left blank, or template placeholders (指标1：……) left in.",
-    "TARGET_AS_ACTUAL": "The result repeats the target with its operator (≥266米) instead of saying what was achieved.",
-}
-
-# what the "expected" value of a finding is, in words
-EXPECTED_WORD = {"EXECUTED_EXCEEDS_BUDGET": "budget", "SCORE_EXCEEDS_WEIGHT": "weight", "MISSING_DEVIATION_REASON": "expected",
-                 "UNREADABLE_VALUE": "expected", "UNFILLED_FORM": "expected", "TARGET_AS_ACTUAL": "expected",
-                 "LEVEL1_WEIGHT_MISMATCH": "rows add up to", "ZERO_BUDGET_RATE": "expected", "INDICATOR_SCORE_INCONSISTENT": "expected"}
+from formaudit.export.crops import Cropper, finding_crop
+from formaudit.export.labels import DEFAULT_LANGUAGE, Labels, expected_words
+from formaudit.record import Form
+from formaudit.validate.precision import as_printed
+from formaudit.validate.rules import messages_in
 
 CSS = """
 :root{--ink:#1d2733;--muted:#5b6b7d;--line:#dde3ea;--bg:#f6f8fa;--err:#c62828;--warn:#b26a00;--ok:#2e7d32;--accent:#1f5fa8}
@@ -49,14 +33,14 @@ main{max-width:1280px;margin:0 auto;padding:24px 32px}
 .panel{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px}.panel h2{margin:0 0 10px;font-size:16px}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#eef2f6;font-weight:600}th.sortable{cursor:pointer;white-space:nowrap}th.sortable:after{content:" ⇅";color:#9aa7b4}
-td.num{text-align:right;font-variant-numeric:tabular-nums}tr.hidden{display:none}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.nowrap{white-space:nowrap}tr.hidden{display:none}
 input.filter{width:100%;padding:8px 10px;margin:0 0 10px;border:1px solid var(--line);border-radius:6px;font-size:14px}
-.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;color:#fff}
+.badge{display:inline-block;white-space:nowrap;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;color:#fff}
 .badge.error{background:var(--err)}.badge.warning{background:var(--warn)}.badge.clean{background:var(--ok)}.badge.doc{background:#6a4c93}
 section.form{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px 20px;margin:20px 0}
 section.form h2{margin:0 0 4px;font-size:18px}.meta{color:var(--muted);margin-bottom:12px}
-.finding{display:grid;grid-template-columns:minmax(280px,420px) 1fr;gap:16px;border-top:1px solid var(--line);padding:12px 0}
-.finding img{max-width:100%;max-height:360px;object-fit:contain;object-position:left top;border:1px solid var(--line);border-radius:4px}.finding .nocrop{color:var(--muted);font-style:italic}
+.finding{display:grid;grid-template-columns:minmax(0,2fr) minmax(300px,1fr);gap:16px;border-top:1px solid var(--line);padding:12px 0}
+.finding img{max-width:100%;max-height:480px;object-fit:contain;object-position:left top;border:1px solid var(--line);border-radius:4px}.finding .nocrop{color:var(--muted);font-style:italic}
 .pv{display:grid;grid-template-columns:auto 1fr;gap:2px 12px;margin:8px 0}.pv dt{color:var(--muted)}.pv dd{margin:0;font-weight:600}
 .rule{color:var(--muted);font-size:13px}.uncertain{color:var(--warn);font-weight:600}
 td.flag-error{background:#fdecea}td.flag-warning{background:#fff4e0}
@@ -84,18 +68,6 @@ def e(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def fmt(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def pct(value) -> str:
-    return "" if value is None else f"{value * 100:.2f}%"
-
-
 # ---------------------------------------------------------------- loading
 
 
@@ -120,78 +92,18 @@ def load_records(sources: list[Path]) -> list[dict]:
     return records
 
 
-# ---------------------------------------------------------------- crops
-
-
-class Cropper:
-    """Crops of PDF pages with the cells of a finding outlined, as PNG data URIs (pypdfium2)."""
-
-    def __init__(self, scale: float = 2.0):
-        self.scale = scale
-        self.pages: dict[tuple[str, int], object] = {}
-
-    def page_image(self, pdf: str, page: int):
-        key = (pdf, page)
-        if key not in self.pages:
-            import pypdfium2
-
-            doc = pypdfium2.PdfDocument(pdf)
-            try:
-                self.pages[key] = doc[page - 1].render(scale=self.scale).to_pil().convert("RGB")
-            finally:
-                doc.close()
-        return self.pages[key]
-
-    def crop(self, pdf: str, page: int, boxes: list[tuple[list[float], str]], margin: float = 24) -> str | None:
-        from PIL import ImageDraw
-
-        if not boxes or not Path(pdf).exists():
-            return None
-        try:
-            image = self.page_image(pdf, page)
-        except Exception:  # noqa: BLE001 - a report without one crop beats no report
-            return None
-        s = self.scale
-        x0 = max(0, min(b[0][0] for b in boxes) - margin) * s
-        y0 = max(0, min(b[0][1] for b in boxes) - margin) * s
-        x1 = min(image.width, (max(b[0][2] for b in boxes) + margin) * s)
-        y1 = min(image.height, (max(b[0][3] for b in boxes) + margin) * s)
-        if x1 - x0 > 1400:  # keep crops readable: centre on the finding's own cell
-            cx = (boxes[0][0][0] + boxes[0][0][2]) / 2 * s
-            x0, x1 = max(0, cx - 700), min(image.width, cx + 700)
-        piece = image.crop((int(x0), int(y0), int(x1), int(y1))).copy()
-        draw = ImageDraw.Draw(piece)
-        for bbox, role in boxes:
-            colour, width = ((198, 40, 40), 4) if role == "finding" else ((245, 124, 0), 3)
-            draw.rectangle([bbox[0] * s - x0, bbox[1] * s - y0, bbox[2] * s - x0, bbox[3] * s - y0], outline=colour, width=width)
-        buf = io.BytesIO()
-        piece.save(buf, "PNG", optimize=True)
-        return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-def finding_crop(cropper: Cropper, pdf: str, form: dict, finding: dict) -> str | None:
-    cells = form.get("cells", {})
-    own = cells.get(finding["path"])
-    involved = [p for p in finding.get("involved", []) if p in cells and cells[p].get("bbox")]
-    page = own["page"] if own and own.get("bbox") else (cells[involved[0]]["page"] if involved else None)
-    if page is None:
-        return None
-    boxes = [(cells[p]["bbox"], "finding" if p == finding["path"] else "involved") for p in involved if cells[p]["page"] == page]
-    if own and own.get("bbox") and all(p != finding["path"] for p in involved):
-        boxes.insert(0, (own["bbox"], "finding"))
-    boxes.sort(key=lambda b: b[1] != "finding")
-    return cropper.crop(pdf, page, boxes)
-
-
 # ---------------------------------------------------------------- charts
 
 
-def bar_chart(items: list[tuple[str, int, str]], width: int = 520) -> str:
+def bar_chart(items: list[tuple[str, int, str]], labels: Labels, width: int = 560) -> str:
     """Horizontal bars as inline SVG: (label, value, colour)."""
     if not items:
-        return '<p class="rule">nothing to show</p>'
+        return f'<p class="rule">{e(labels.ui("nothing_to_show"))}</p>'
     top = max(v for _, v, _ in items) or 1
-    row, label_w = 24, 210
+    # room for the longest label at 12 px: a CJK character is about 12 px wide, a Latin one about 6.5
+    longest = max(sum(12 if unicodedata.east_asian_width(ch) in "WF" else 6.5 for ch in label) for label, _, _ in items)
+    row, label_w = 24, int(min(360, max(120, longest + 12)))
+    width = max(width, label_w + 300)
     h = row * len(items) + 8
     parts = [f'<svg viewBox="0 0 {width} {h}" width="100%" role="img" xmlns="http://www.w3.org/2000/svg">']
     for i, (label, value, colour) in enumerate(items):
@@ -204,147 +116,161 @@ def bar_chart(items: list[tuple[str, int, str]], width: int = 520) -> str:
     return "".join(parts)
 
 
-def rate_buckets(forms: list[dict]) -> list[tuple[str, int, str]]:
-    buckets = [("below 80%", 0.0, 0.8), ("80–90%", 0.8, 0.9), ("90–95%", 0.9, 0.95), ("95–100%", 0.95, 1.0),
-               ("100%", 1.0, 1.0000001), ("above 100%", 1.0000001, 99)]
+def rate_buckets(forms: list[dict], labels: Labels) -> list[tuple[str, int, str]]:
+    none = labels.ui("rate_none")
+    buckets = [(labels.ui("rate_below_80"), 0.0, 0.8), ("80–90%", 0.8, 0.9), ("90–95%", 0.9, 0.95), ("95–100%", 0.95, 1.0),
+               ("100%", 1.0, 1.0000001), (labels.ui("rate_above_100"), 1.0000001, 99)]
     counts = Counter()
     for f in forms:
         total = next((r for r in f["funding"] if r["source"] == "total"), None)
         rate = total and total.get("rate")
         if rate is None:
-            counts["no rate printed"] += 1
+            counts[none] += 1
             continue
         for name, lo, hi in buckets:
             if lo <= rate < hi:
                 counts[name] += 1
-    order = [b[0] for b in buckets] + ["no rate printed"]
-    return [(name, counts[name], "#1f5fa8" if name != "no rate printed" else "#9aa7b4") for name in order if counts[name]]
+    order = [b[0] for b in buckets] + [none]
+    return [(name, counts[name], "#1f5fa8" if name != none else "#9aa7b4") for name in order if counts[name]]
 
 
 # ---------------------------------------------------------------- the page
 
 
 def form_name(form: dict) -> str:
-    return form.get("project_name") or form.get("unit_name") or form.get("title") or "form"
+    return form.get("project_name") or form.get("unit_name") or form.get("title") or "—"
 
 
-def funding_table(form: dict, flagged: dict[str, str]) -> str:
-    cols = [("label", "资金来源"), ("initial_budget", "年初预算数"), ("budget", "全年预算数"), ("executed", "全年执行数"),
-            ("transfer", "转移支付"), ("weight", "分值"), ("rate", "执行率"), ("score", "得分")]
-    cols = [c for c in cols if c[0] == "label" or any(r.get(c[0]) is not None for r in form["funding"])]
-    rows = []
-    for i, r in enumerate(form["funding"]):
-        cells = []
-        for key, _ in cols:
-            value = pct(r.get(key)) if key == "rate" else fmt(r.get(key))
-            css = flagged.get(f"/funding/{i}/{key}")
-            cls = f' class="num{" flag-" + css if css else ""}"' if key != "label" else ""
-            cells.append(f"<td{cls}>{e(value)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    head = "".join(f"<th>{e(h)}</th>" for _, h in cols)
+def value_cell(model: Form, path: str, value, flagged: dict[str, str], number: bool) -> str:
+    css = " ".join(c for c in ("num" if number else "", f"flag-{flagged[path]}" if path in flagged else "") if c)
+    shown = as_printed(model, path, value) if number else value
+    return f'<td{f" class={chr(34)}{css}{chr(34)}" if css else ""}>{e(shown)}</td>'
+
+
+def funding_table(form: dict, model: Form, flagged: dict[str, str], labels: Labels) -> str:
+    keys = ["label"] + [k for k in ("initial_budget", "budget", "executed", "transfer", "weight", "rate", "score")
+                        if any(r.get(k) is not None for r in form["funding"])]
+    rows = ["<tr>" + "".join(value_cell(model, f"/funding/{i}/{k}", r.get(k), flagged, k != "label") for k in keys) + "</tr>"
+            for i, r in enumerate(form["funding"])]
+    head = "".join(f"<th>{e(labels.column(k))}</th>" for k in keys)
     return f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def indicator_table(form: dict, flagged: dict[str, str]) -> str:
-    cols = [("level1_label", "一级指标"), ("level2_label", "二级指标"), ("name", "三级指标"), ("target", "目标值"),
-            ("actual", "完成值"), ("weight", "分值"), ("score", "得分"), ("reason", "偏差原因")]
-    rows = []
-    for i, r in enumerate(form["indicators"]):
-        cells = []
-        for key, _ in cols:
-            css = flagged.get(f"/indicators/{i}/{key}")
-            num = key in ("weight", "score")
-            cls = " ".join(c for c in ("num" if num else "", f"flag-{css}" if css else "") if c)
-            cells.append(f'<td{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}>{e(fmt(r.get(key)))}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+def indicator_table(form: dict, model: Form, flagged: dict[str, str], labels: Labels) -> str:
+    keys = ("level1_label", "level2_label", "name", "target", "actual", "weight", "score", "reason")
+    rows = ["<tr>" + "".join(value_cell(model, f"/indicators/{i}/{k}", r.get(k), flagged, k in ("weight", "score"))
+                             for k in keys) + "</tr>" for i, r in enumerate(form["indicators"])]
     total = form.get("total") or {}
     if total:
-        css_w, css_s = flagged.get("/total/weight"), flagged.get("/total/score")
-        rows.append(f'<tr><th colspan="5">总分</th><td class="num{" flag-" + css_w if css_w else ""}">{e(fmt(total.get("weight")))}</td>'
-                    f'<td class="num{" flag-" + css_s if css_s else ""}">{e(fmt(total.get("score")))}</td><td></td></tr>')
-    head = "".join(f"<th>{e(h)}</th>" for _, h in cols)
+        rows.append(f'<tr><th colspan="5">{e(labels.ui("total_row"))}</th>'
+                    + "".join(value_cell(model, f"/total/{k}", total.get(k), flagged, True) for k in ("weight", "score"))
+                    + "<td></td></tr>")
+    head = "".join(f"<th>{e(labels.column(k))}</th>" for k in keys)
     return f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def render_finding(cropper: Cropper, pdf: str, form: dict, f: dict) -> str:
+def render_finding(cropper: Cropper, pdf: str, form: dict, model: Form, f: dict, labels: Labels, message: str) -> str:
     data = finding_crop(cropper, pdf, form, f)
-    crop = (f'<img src="{data}" alt="{e(f["code"])} at {e(f["path"])}">' if data
-            else '<p class="nocrop">no crop: the PDF is not at its recorded path</p>')
-    printed = form.get("cells", {}).get(f["path"], {}).get("text")
-    uncertain = (f'<p class="uncertain">uncertain: rests on an OCR reading with confidence {e(f.get("confidence"))}</p>'
+    crop = (f'<img src="{data}" alt="{e(labels.ui("crop_alt", code=labels.problem(f["code"]), path=f["path"]))}">' if data
+            else f'<p class="nocrop">{e(labels.ui("no_crop"))}</p>')
+    cell = form.get("cells", {}).get(f["path"]) or {}
+    printed = cell.get("text") if cell.get("text") is not None else as_printed(model, f["path"], f.get("found"))
+    printed = printed if printed.strip() else labels.ui("blank")
+    words = expected_words(labels, f.get("expected"))
+    recomputed = words if words is not None else as_printed(model, f["path"], f.get("expected"))
+    uncertain = (f'<p class="uncertain">{e(labels.ui("uncertain", confidence=f.get("confidence")))}</p>'
                  if f.get("uncertain") else "")
     return (f'<div class="finding" data-code="{e(f["code"])}"><div>{crop}</div><div>'
-            f'<span class="badge {e(f["severity"])}">{e(f["severity"])}</span> <b>{e(f["code"])}</b> '
-            f'<code>{e(f["path"])}</code>'
-            f'<dl class="pv"><dt>printed</dt><dd>{e(printed if printed is not None else fmt(f.get("found")))}</dd>'
-            f'<dt>{e(EXPECTED_WORD.get(f["code"], "recomputed"))}</dt><dd>{e(fmt(f.get("expected")))}</dd></dl>'
-            f'<p>{e(f["message"])}</p>{uncertain}<p class="rule">{e(RULES.get(f["code"], ""))}</p></div></div>')
+            f'<span class="badge {e(f["severity"])}">{e(labels.value("severity", f["severity"]))}</span> '
+            f'<b>{e(labels.problem(f["code"]))}</b> <code>{e(f["code"])}</code> <code>{e(f["path"])}</code>'
+            f'<dl class="pv"><dt>{e(labels.ui("printed"))}</dt><dd>{e(printed)}</dd>'
+            f'<dt>{e(labels.expected(f["code"]))}</dt><dd>{e(recomputed)}</dd></dl>'
+            f'<p>{e(message)}</p>{uncertain}<p class="rule">{e(labels.rule(f["code"]))}</p></div></div>')
 
 
-def render(records: list[dict], title: str = "formaudit audit report") -> str:
-    cropper = Cropper()
-    forms = [(r, f) for r in records for f in r["forms"]]
-    findings = [x for _, f in forms for x in f["findings"]]
+def summary_cards(records: list[dict], forms: list, findings: list[dict], labels: Labels) -> str:
     errors = sum(1 for x in findings if x["severity"] == "error")
     failed = [r for r in records if r["errors"] and not r["forms"]]
-    by_code = Counter((x["code"], x["severity"]) for x in findings)
-    code_items = [(code, n, "#c62828" if sev == "error" else "#b26a00") for (code, sev), n in by_code.most_common()]
-    cards = (f'<div class="cards"><div class="card"><b>{len(records)}</b><span>files</span></div>'
-             f'<div class="card"><b>{len(forms)}</b><span>forms</span></div>'
-             f'<div class="card err"><b>{errors}</b><span>error findings</span></div>'
-             f'<div class="card warn"><b>{len(findings) - errors}</b><span>warnings</span></div>'
-             f'<div class="card"><b>{len(failed)}</b><span>files without a form</span></div></div>')
-    charts = (f'<div class="charts"><div class="panel"><h2>Findings by code</h2>{bar_chart(code_items)}</div>'
-              f'<div class="panel"><h2>Forms by execution rate (total row)</h2>{bar_chart(rate_buckets([f for _, f in forms]))}</div></div>')
+    cards = [("", len(records), "files"), ("", len(forms), "forms"), (" err", errors, "error_findings"),
+             (" warn", len(findings) - errors, "warnings"), ("", len(failed), "files_without_form")]
+    return '<div class="cards">' + "".join(f'<div class="card{css}"><b>{n}</b><span>{e(labels.ui(key))}</span></div>'
+                                           for css, n, key in cards) + "</div>"
+
+
+def form_list(forms: list, labels: Labels) -> str:
     rows = []
     for n, (r, f) in enumerate(forms):
         errs = sum(1 for x in f["findings"] if x["severity"] == "error")
         warns = len(f["findings"]) - errs
-        total_row = next((x for x in f["funding"] if x["source"] == "total"), {})
-        badge = ('<span class="badge error">errors</span>' if errs else
-                 '<span class="badge warning">warnings</span>' if warns else '<span class="badge clean">clean</span>')
+        k = next((i for i, x in enumerate(f["funding"]) if x["source"] == "total"), None)
+        rate = f["funding"][k].get("rate") if k is not None else None
+        shown = as_printed(Form.model_validate(f), f"/funding/{k}/rate", rate) if rate is not None else ""
+        status = "error" if errs else "warning" if warns else "clean"
+        badge = f'<span class="badge {status}">{e(labels.ui({"error": "status_errors", "warning": "status_warnings"}.get(status, "status_clean")))}</span>'
         rows.append(f'<tr><td data-v="{n}"><a href="#form-{n}">{e(form_name(f))}</a></td><td>{e(f.get("unit_name"))}</td>'
-                    f'<td class="num">{e(f.get("year"))}</td><td>{e(f["form_type"])}</td>'
-                    f'<td class="num" data-v="{total_row.get("rate") if total_row.get("rate") is not None else -1}">{e(pct(total_row.get("rate")))}</td>'
+                    f'<td class="num">{e(f.get("year"))}</td><td class="nowrap">{e(labels.value("form_type", f["form_type"]))}</td>'
+                    f'<td class="num" data-v="{rate if rate is not None else -1}">{e(shown)}</td>'
                     f'<td class="num">{errs}</td><td class="num">{warns}</td><td>{badge}</td><td>{e(Path(r["source"]["path"]).name)}</td></tr>')
-    sortable = "".join(f'<th class="sortable">{h}</th>' for h in
-                       ("form", "unit", "year", "type", "execution rate", "errors", "warnings", "status", "file"))
-    form_list = (f'<div class="panel"><h2>Forms</h2><input class="filter" data-table="forms" placeholder="filter: unit, year, code, file…">'
-                 f'<table id="forms"><thead><tr>{sortable}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
-    sections = []
-    for n, (r, f) in enumerate(forms):
-        flagged = {}
-        for x in f["findings"]:
-            if flagged.get(x["path"]) != "error":
-                flagged[x["path"]] = x["severity"]
-        items = "".join(render_finding(cropper, r["source"]["path"], f, x) for x in f["findings"])
-        if not items:
-            items = '<p><span class="badge clean">clean</span> no finding: the arithmetic of this form adds up.</p>'
-        goals = f.get("goals") or {}
-        sections.append(
-            f'<section class="form" id="form-{n}"><h2>{e(form_name(f))}</h2>'
+    sortable = "".join(f'<th class="sortable">{e(labels.ui(k))}</th>' for k in
+                       ("col_form", "col_unit", "col_year", "col_type", "col_rate", "col_errors", "col_warnings", "col_status", "col_file"))
+    return (f'<div class="panel"><h2>{e(labels.ui("forms_heading"))}</h2>'
+            f'<input class="filter" data-table="forms" placeholder="{e(labels.ui("filter"))}">'
+            f'<table id="forms"><thead><tr>{sortable}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def form_section(cropper: Cropper, n: int, record: dict, f: dict, labels: Labels) -> str:
+    model = Form.model_validate(f)
+    flagged: dict[str, str] = {}
+    for x in f["findings"]:
+        if flagged.get(x["path"]) != "error":
+            flagged[x["path"]] = x["severity"]
+    said = messages_in(model, labels.lang) if labels.lang != "en" else {}
+    items = "".join(render_finding(cropper, record["source"]["path"], f, model, x, labels,
+                                   said.get((x["code"], x["path"], x["message"]), x["message"])) for x in f["findings"])
+    if not items:
+        items = f'<p><span class="badge clean">{e(labels.ui("status_clean"))}</span> {e(labels.ui("clean_form"))}</p>'
+    goals = f.get("goals") or {}
+    pages = labels.ui("pages", pages=", ".join(map(str, f["pages"])))
+    return (f'<section class="form" id="form-{n}"><h2>{e(form_name(f))}</h2>'
             f'<div class="meta">{e(f["title"])} · {e(f.get("year"))} · {e(f.get("unit_name"))} · '
-            f'{e(Path(r["source"]["path"]).name)}, page(s) {e(", ".join(map(str, f["pages"])))} · amounts in {e(f.get("money_unit"))}</div>'
-            f'{items}<details><summary>Funding grid as extracted</summary>{funding_table(f, flagged)}</details>'
-            f'<details><summary>Indicators as extracted ({len(f["indicators"])})</summary>{indicator_table(f, flagged)}</details>'
-            + (f'<details><summary>Goals</summary><p><b>年初目标</b> {e(goals.get("planned"))}</p>'
-               f'<p><b>完成情况</b> {e(goals.get("achieved"))}</p></details>' if goals else "")
+            f'{e(Path(record["source"]["path"]).name)} · {e(pages)} · {e(labels.ui("money_unit", unit=f.get("money_unit") or "—"))}</div>'
+            f'{items}<details><summary>{e(labels.ui("funding_grid"))}</summary>{funding_table(f, model, flagged, labels)}</details>'
+            f'<details><summary>{e(labels.ui("indicators_grid", n=len(f["indicators"])))}</summary>'
+            f'{indicator_table(f, model, flagged, labels)}</details>'
+            + (f'<details><summary>{e(labels.ui("goals"))}</summary><p><b>{e(labels.ui("goal_planned"))}</b> {e(goals.get("planned"))}</p>'
+               f'<p><b>{e(labels.ui("goal_achieved"))}</b> {e(goals.get("achieved"))}</p></details>' if goals else "")
             + "</section>")
-    doc_rows = "".join(f'<tr><td>{e(r["source"]["path"])}</td><td><span class="badge doc">{e(x["code"])}</span></td>'
-                       f'<td>{e(x["message"])}</td></tr>' for r in records for x in r["errors"])
-    documents = (f'<div class="panel" style="margin-top:20px"><h2>Documents with errors</h2><table><thead><tr><th>file</th>'
-                 f'<th>code</th><th>message</th></tr></thead><tbody>{doc_rows}</tbody></table></div>' if doc_rows else "")
-    return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+
+
+def render(records: list[dict], title: str | None = None, lang: str = DEFAULT_LANGUAGE) -> str:
+    labels = Labels(lang)
+    title = title or labels.ui("title")
+    cropper = Cropper()
+    forms = [(r, f) for r in records for f in r["forms"]]
+    findings = [x for _, f in forms for x in f["findings"]]
+    errors = sum(1 for x in findings if x["severity"] == "error")
+    by_code = Counter((x["code"], x["severity"]) for x in findings)
+    code_items = [(labels.problem(code), n, "#c62828" if sev == "error" else "#b26a00") for (code, sev), n in by_code.most_common()]
+    charts = (f'<div class="charts"><div class="panel"><h2>{e(labels.ui("chart_by_code"))}</h2>{bar_chart(code_items, labels)}</div>'
+              f'<div class="panel"><h2>{e(labels.ui("chart_by_rate"))}</h2>'
+              f'{bar_chart(rate_buckets([f for _, f in forms], labels), labels)}</div></div>')
+    sections = "".join(form_section(cropper, n, r, f, labels) for n, (r, f) in enumerate(forms))
+    doc_rows = "".join(f'<tr><td>{e(r["source"]["path"])}</td><td><span class="badge doc">{e(labels.problem(x["code"]))}</span> '
+                       f'<code>{e(x["code"])}</code></td><td>{e(x["message"])}</td></tr>' for r in records for x in r["errors"])
+    documents = (f'<div class="panel" style="margin-top:20px"><h2>{e(labels.ui("documents_heading"))}</h2><table><thead><tr>'
+                 f'<th>{e(labels.ui("doc_file"))}</th><th>{e(labels.ui("doc_code"))}</th><th>{e(labels.ui("doc_message"))}</th>'
+                 f'</tr></thead><tbody>{doc_rows}</tbody></table></div>' if doc_rows else "")
+    summary = labels.ui("summary", files=len(records), forms=len(forms), errors=errors)
+    return (f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
-            f'<style>{CSS}</style></head><body><header><h1>{e(title)}</h1>'
-            f'<p>{len(records)} file(s), {len(forms)} form(s), {errors} error finding(s). Red outline: the value found wrong; '
-            f'orange: the values it was checked against.</p></header><main>{cards}{charts}{form_list}{"".join(sections)}'
+            f'<style>{CSS}</style></head><body><header><h1>{e(title)}</h1><p>{e(summary)}</p></header>'
+            f'<main>{summary_cards(records, forms, findings, labels)}{charts}{form_list(forms, labels)}{sections}'
             f'{documents}</main><script>{JS}</script></body></html>')
 
 
-def write_report(sources: list[Path], out: Path) -> Path:
+def write_report(sources: list[Path], out: Path, lang: str = DEFAULT_LANGUAGE) -> Path:
     from formaudit.export.json_record import write_atomic
 
-    write_atomic(out, render(load_records(sources)))
+    write_atomic(out, render(load_records(sources), lang=lang))
     return out

@@ -61,5 +61,26 @@ def format_number(value: Decimal | float | int, decimals: int | None = None) -> 
 
 
 def format_percent(fraction: Decimal, decimals: int = 2) -> str:
-    shown = round_half_up(fraction * 100, decimals)
-    return f"{shown:f}%"
+    return f"{round_half_up(fraction * 100, decimals):f}%"
+
+
+def as_printed(form: Form, path: str, value) -> str:
+    """A value for the cell at `path` (printed or recomputed) as the form prints that cell: 0.9583 → 95.83%.
+
+    Decimals, percent sign and thousands separators follow the cell's text; a rate with no cell
+    is shown as a percent.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    p = printed(form, path, value)
+    cell = form.cells.get(path)
+    as_percent = p.percent or (cell is None and path.endswith("/rate"))
+    if as_percent:
+        return format_percent(dec(value), max(0, p.decimals - 2))
+    text = format_number(dec(value), p.decimals)
+    if cell is not None and "," in cell.text:
+        whole, _, fraction = text.partition(".")
+        text = f"{int(whole):,}" + (f".{fraction}" if fraction else "") if whole.lstrip("-").isdigit() else text
+    return text
