@@ -55,7 +55,7 @@ def output_path(out_dir: Path, pdf: Path, root: Path | None, taken: set[Path]) -
 def _options(args):
     from formaudit.pipeline import Options
 
-    return Options(grid=args.grid)
+    return Options(grid=args.grid, reader=getattr(args, "reader", "pdfium"))
 
 
 def cmd_extract(args) -> int:
@@ -235,12 +235,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--grid", choices=("pdfplumber", "camelot"), default="pdfplumber",
                        help="which detector supplies the table cells (default: pdfplumber; camelot's lattice parser as a second opinion)")
 
+    def reader_option(p):
+        p.add_argument("--reader", choices=("pdfium", "pdfminer"), default="pdfium",
+                       help="which parser reads a text-layer page's characters and rules (default: pdfium; pdfminer, "
+                            "10-20 times slower, as a second opinion)")
+
     p = sub.add_parser("extract", help="write one JSON record per PDF", description="Extract every form of each PDF into "
                        "DIR/<pdf stem>.json (sub-folders of a searched folder are kept). One line per file on stderr.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders (searched recursively)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the JSON records")
     p.add_argument("-q", "--quiet", action="store_true", help="no line per file")
     grid_option(p)
+    reader_option(p)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("audit", help="print the findings of PDFs", description="Extract and audit; print a table of "
@@ -248,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders")
     p.add_argument("--format", choices=("table", "json"), default="table")
     grid_option(p)
+    reader_option(p)
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("validate", help="re-audit JSON records without their PDFs",
@@ -264,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="debug", metavar="DIR", help="folder for the PNG and JSON files (default: debug)")
     p.add_argument("--dpi", type=int, default=110)
     grid_option(p)
+    reader_option(p)
     p.set_defaults(func=cmd_debug)
 
     p = sub.add_parser("batch", help="convert an archive into DuckDB/Parquet/JSON (resumable, parallel)",
