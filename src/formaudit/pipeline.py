@@ -23,7 +23,7 @@ from formaudit.ingest.pdf import (
     may_hold_form_table,
     needs_ocr,
     open_document,
-    scan_document,
+    scan_keeping,
     sha256_of,
     unusable_text_layer,
 )
@@ -58,17 +58,19 @@ def pages_to_read(scans: list[PageScan]) -> Callable[[int, bool], bool]:
 
 
 def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list[ErrorEntry],
-               document=None) -> list[PageContent]:
-    """The pages that may hold a form, read from `document` (the PDFium document the scan used; opened here
-    when not given)."""
+               document=None, opened: dict | None = None) -> list[PageContent]:
+    """The pages that may hold a form, read from `document` (the PDFium document the scan used, with the pages
+    it kept loaded: `opened`; opened here when not given)."""
     own = document is None
     if own:
         document = open_document(path)
-    reader = PdfminerReader(path) if options.reader == "pdfminer" else PdfiumReader(document)
+    reader = PdfminerReader(path) if options.reader == "pdfminer" else PdfiumReader(document, opened)
     try:
         return _read_wanted(path, scans, options, errors, reader)
     finally:
         reader.close()
+        if options.reader == "pdfminer":
+            PdfiumReader(document, opened).close()
         if own:
             document.close()
 
@@ -142,11 +144,14 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
         check_file(path, options.max_bytes)
         record.source.sha256 = sha256_of(path)
         document = open_document(path)  # one open document for the page scan and the reading
+        opened: dict = {}
         try:
-            scans = scan_document(document)
+            # the pages the reading will surely want stay loaded from the scan: their content is parsed once
+            scans, opened = scan_keeping(document, lambda s: may_hold_form(s) and not needs_ocr(s))
             record.source.pages = len(scans)
-            contents = _read_document(path, scans, options, errors, document)
+            contents = _read_document(path, scans, options, errors, document, opened)
         finally:
+            PdfiumReader(document, opened).close()  # what an error left open (each page is closed once)
             document.close()
         record.source.ocr_pages = sum(1 for c in contents if c.kind == "scan")  # pages read from their picture
         for block in find_forms(contents):
@@ -173,13 +178,13 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
 
 
 def _read_document(path: Path, scans: list[PageScan], options: Options, errors: list[ErrorEntry],
-                      document) -> list[PageContent]:
+                   document, opened: dict) -> list[PageContent]:
     garbled = [s.number for s in scans if unusable_text_layer(s)]
     if garbled:
         errors.append(ErrorEntry(code="UNREADABLE_TEXT_LAYER", page=garbled[0],
                                  message=f"the text layer of page(s) {_pages_text(garbled)} has no Unicode map "
                                          "(cid glyphs): read by OCR instead"))
-    return read_pages(path, scans, options, errors, document)
+    return read_pages(path, scans, options, errors, document, opened)
 
 
 def _pages_text(numbers: list[int]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,24 +84,40 @@ def open_document(path: Path) -> pypdfium2.PdfDocument:
         raise DocumentError("TRUNCATED_PDF", f"the PDF is damaged or cut short: {exc}") from exc
 
 
+OpenPage = tuple[pypdfium2.PdfPage, pypdfium2.PdfTextPage]
+
+
 def scan_document(doc: pypdfium2.PdfDocument) -> list[PageScan]:
     """Page count and each page's text, via PDFium."""
+    return scan_keeping(doc, None)[0]
+
+
+def scan_keeping(doc: pypdfium2.PdfDocument, keep: Callable[[PageScan], bool] | None) -> tuple[list[PageScan], dict[int, OpenPage]]:
+    """The page scan; the pages `keep` chooses stay open (page and text page), so that reading them parses
+    their content once. The caller closes the kept pages (text page first)."""
     scans = []
+    kept: dict[int, OpenPage] = {}
     for i in range(len(doc)):
         page = doc[i]
+        textpage = None
         try:
             textpage = page.get_textpage()
             text = textpage.get_text_range()
-            textpage.close()
             # images matter only where there is no text (a scan); counting them costs a walk of all objects
             images = 0 if text.strip() else sum(
                 1 for obj in page.get_objects(max_depth=1) if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE)
+            squeezed = re.sub(r"\s+", "", text)
+            garbled = len(_GARBLED.findall(squeezed)) / len(squeezed) if squeezed else 0.0
+            scan = PageScan(i + 1, squeezed, len(squeezed), images, round(garbled, 3))
+            scans.append(scan)
+            if keep is not None and keep(scan):
+                kept[scan.number], page, textpage = (page, textpage), None, None
         finally:
-            page.close()
-        squeezed = re.sub(r"\s+", "", text)
-        garbled = len(_GARBLED.findall(squeezed)) / len(squeezed) if squeezed else 0.0
-        scans.append(PageScan(i + 1, squeezed, len(squeezed), images, round(garbled, 3)))
-    return scans
+            if textpage is not None:
+                textpage.close()
+            if page is not None:
+                page.close()
+    return scans, kept
 
 
 def scan_pages(path: Path) -> list[PageScan]:

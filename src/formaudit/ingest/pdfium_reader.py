@@ -97,8 +97,7 @@ class _Font:
     render_mode: int
 
 
-def _text_object_font(text_object) -> _Font:
-    font = pdfium_c.FPDFTextObj_GetFont(text_object)
+def _font_metrics(font) -> tuple[str, float]:
     descent = ctypes.c_float(0.0)
     name = ""
     if font:
@@ -108,7 +107,17 @@ def _text_object_font(text_object) -> _Font:
             buffer = ctypes.create_string_buffer(size)
             pdfium_c.FPDFFont_GetBaseFontName(font, buffer, size)
             name = buffer.value.decode("utf-8", "replace")
-    return _Font(name, min(round(descent.value, SCALE_DIGITS), 0.0), pdfium_c.FPDFTextObj_GetTextRenderMode(text_object))
+    return name, min(round(descent.value, SCALE_DIGITS), 0.0)
+
+
+def _text_object_font(text_object, metrics: dict[int, tuple[str, float]]) -> _Font:
+    """The font of a text object; a font's metrics are read once (Chromium writes one text object per glyph)."""
+    font = pdfium_c.FPDFTextObj_GetFont(text_object)
+    key = ctypes.cast(font, ctypes.c_void_p).value or 0
+    if key not in metrics:
+        metrics[key] = _font_metrics(font)
+    name, descent = metrics[key]
+    return _Font(name, descent, pdfium_c.FPDFTextObj_GetTextRenderMode(text_object))
 
 
 def _unicode_text(textpage, index: int, code: int, count: int) -> tuple[str, int]:
@@ -122,17 +131,14 @@ def _unicode_text(textpage, index: int, code: int, count: int) -> tuple[str, int
     return chr(code), 1
 
 
-def read_chars(page: pypdfium2.PdfPage, to_page: Matrix) -> list[dict]:
-    textpage = page.get_textpage()
-    try:
-        return _chars_of(textpage.raw, to_page)
-    finally:
-        textpage.close()
+def read_chars(textpage: pypdfium2.PdfTextPage, to_page: Matrix) -> list[dict]:
+    return _chars_of(textpage.raw, to_page)
 
 
 def _chars_of(textpage, to_page: Matrix) -> list[dict]:
     count = pdfium_c.FPDFText_CountChars(textpage)
     fonts: dict[int, _Font] = {}
+    metrics: dict[int, tuple[str, float]] = {}
     matrix = pdfium_c.FS_MATRIX()
     loose = pdfium_c.FS_RECTF()
     ox, oy = ctypes.c_double(), ctypes.c_double()
@@ -148,7 +154,7 @@ def _chars_of(textpage, to_page: Matrix) -> list[dict]:
         key = ctypes.cast(text_object, ctypes.c_void_p).value or 0
         font = fonts.get(key)
         if font is None:
-            font = fonts[key] = _text_object_font(text_object) if key else _Font("", 0.0, 0)
+            font = fonts[key] = _text_object_font(text_object, metrics) if key else _Font("", 0.0, 0)
         pdfium_c.FPDFText_GetCharOrigin(textpage, index, ox, oy)
         pdfium_c.FPDFText_GetMatrix(textpage, index, matrix)
         pdfium_c.FPDFText_GetLooseCharBox(textpage, index, loose)
@@ -166,15 +172,19 @@ def _char_dict(text: str, font: _Font, font_size: float, scale: tuple[float, flo
     em = font_size * (c * c + d * d) ** 0.5  # the font size on the page (text matrix and CTM applied)
     ex = font_size * (a * a + b * b) ** 0.5
     x, y = origin
+    upright = a * d > 0 and b * c <= 0
     # PDFium's loose box runs from the origin one advance along. Where PDFium replaced the font's code point
     # (a Kangxi radical by its ideograph) it gives the glyph's ink box instead: such characters are CJK
     # ideographs, one em wide.
     advance = _written(loose_x[1] - loose_x[0]) if abs(loose_x[0] - x) <= LOOSE_BOX_SLACK else ex
     bottom_y = y + font.descent * em
-    corners = [apply(to_page, px, py) for px, py in ((x, bottom_y), (x + advance, bottom_y + em))]
-    x0, x1 = sorted((corners[0][0], corners[1][0]))
-    top, bottom = sorted((corners[0][1], corners[1][1]))
-    upright = a * d > 0 and b * c <= 0
+    if to_page[1] == 0.0 and to_page[2] == 0.0 and to_page[3] < 0:  # an unrotated page: no need for the general case
+        x0, x1 = sorted((to_page[0] * x + to_page[4], to_page[0] * (x + advance) + to_page[4]))
+        top, bottom = to_page[3] * (bottom_y + em) + to_page[5], to_page[3] * bottom_y + to_page[5]
+    else:
+        corners = [apply(to_page, px, py) for px, py in ((x, bottom_y), (x + advance, bottom_y + em))]
+        x0, x1 = sorted((corners[0][0], corners[1][0]))
+        top, bottom = sorted((corners[0][1], corners[1][1]))
     return {
         "object_type": "char", "text": text, "fontname": font.name,
         "size": em if upright else max(ex, em), "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
@@ -343,14 +353,19 @@ def _clipped(edge: dict, clip: tuple[float, float, float, float] | None) -> dict
 # ---------------------------------------------------------------- a page
 
 
-def read_text_layer_page(document: pypdfium2.PdfDocument, number: int) -> TextLayerPage:
-    """Page `number` (1-based) of an open document: characters and ruling lines."""
-    page = document[number - 1]
+def read_text_layer_page(document: pypdfium2.PdfDocument, number: int, opened=None) -> TextLayerPage:
+    """Page `number` (1-based) of an open document: characters and ruling lines. `opened` is the page and its
+    text page, already loaded by the page scan; they are closed here."""
+    page, textpage = opened or (document[number - 1], None)
     try:
+        if textpage is None:
+            textpage = page.get_textpage()
         to_page, width, height = page_matrix(page)
-        chars = read_chars(page, to_page)
+        chars = read_chars(textpage, to_page)
         edges, images = read_edges(page, to_page)
     finally:
+        if textpage is not None:
+            textpage.close()
         page.close()
     return TextLayerPage(number, width, height, chars, edges, images)
 
@@ -366,16 +381,22 @@ def page_size(document: pypdfium2.PdfDocument, number: int) -> tuple[float, floa
 
 
 class PdfiumReader:
-    """Pages of an open document (the one the page scan used): the caller owns and closes it."""
+    """Pages of an open document (the one the page scan used): the caller owns and closes it. `opened`: pages
+    the scan kept loaded, by number; each is read once, and closed by then or by close()."""
 
-    def __init__(self, document: pypdfium2.PdfDocument):
+    def __init__(self, document: pypdfium2.PdfDocument, opened: dict | None = None):
         self.document = document
+        self.opened = opened if opened is not None else {}  # shared: a page read is gone from the caller's too
 
     def page(self, number: int) -> TextLayerPage:
-        return read_text_layer_page(self.document, number)
+        return read_text_layer_page(self.document, number, self.opened.pop(number, None))
 
     def size(self, number: int) -> tuple[float, float]:
         return page_size(self.document, number)
 
     def close(self) -> None:
-        """The document stays open: it is the caller's."""
+        """Pages kept open and never read are closed; the document stays open: it is the caller's."""
+        for page, textpage in self.opened.values():
+            textpage.close()
+            page.close()
+        self.opened.clear()
