@@ -135,34 +135,43 @@ def read_chars(textpage: pypdfium2.PdfTextPage, to_page: Matrix) -> list[dict]:
     return _chars_of(textpage.raw, to_page)
 
 
+_MAYBE_GENERATED = frozenset((0x20, 0x0A, 0x0D, 0x02))  # what PDFium inserts: spaces, line breaks, soft hyphens
+
+
 def _chars_of(textpage, to_page: Matrix) -> list[dict]:
+    get_unicode, get_object = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetTextObject
+    get_origin, get_loose = pdfium_c.FPDFText_GetCharOrigin, pdfium_c.FPDFText_GetLooseCharBox
     count = pdfium_c.FPDFText_CountChars(textpage)
-    fonts: dict[int, _Font] = {}
+    runs: dict[int, tuple[_Font, float, tuple[float, float, float, float]]] = {}  # by text object
     metrics: dict[int, tuple[str, float]] = {}
-    matrix = pdfium_c.FS_MATRIX()
     loose = pdfium_c.FS_RECTF()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     chars: list[dict] = []
     index = 0
     while index < count:
-        code = pdfium_c.FPDFText_GetUnicode(textpage, index)
-        if pdfium_c.FPDFText_IsGenerated(textpage, index) == 1 or code in (0, 0xFFFE, 0xFFFF):
+        code = get_unicode(textpage, index)
+        if code in (0, 0xFFFE, 0xFFFF) or (code in _MAYBE_GENERATED and pdfium_c.FPDFText_IsGenerated(textpage, index) == 1):
             index += 1  # spaces and line breaks PDFium infers: pdfminer's layout annotations, not characters
             continue
         text, taken = _unicode_text(textpage, index, code, count)
-        text_object = pdfium_c.FPDFText_GetTextObject(textpage, index)
+        text_object = get_object(textpage, index)
         key = ctypes.cast(text_object, ctypes.c_void_p).value or 0
-        font = fonts.get(key)
-        if font is None:
-            font = fonts[key] = _text_object_font(text_object, metrics) if key else _Font("", 0.0, 0)
-        pdfium_c.FPDFText_GetCharOrigin(textpage, index, ox, oy)
-        pdfium_c.FPDFText_GetMatrix(textpage, index, matrix)
-        pdfium_c.FPDFText_GetLooseCharBox(textpage, index, loose)
-        font_size = _written(pdfium_c.FPDFText_GetFontSize(textpage, index))
-        chars.append(_char_dict(text, font, font_size, _written_matrix(matrix)[:4],
-                                (_written(ox.value), _written(oy.value)), (loose.left, loose.right), to_page))
+        run = runs.get(key)
+        if run is None:  # what all characters of one text object share: font, size, matrix
+            run = runs[key] = _run_of(textpage, index, text_object, metrics)
+        get_origin(textpage, index, ox, oy)
+        get_loose(textpage, index, loose)
+        chars.append(_char_dict(text, run[0], run[1], run[2], (round(ox.value, COORD_DIGITS), round(oy.value, COORD_DIGITS)),
+                                (loose.left, loose.right), to_page))
         index += taken
     return chars
+
+
+def _run_of(textpage, index: int, text_object, metrics: dict) -> tuple[_Font, float, tuple[float, float, float, float]]:
+    matrix = pdfium_c.FS_MATRIX()
+    pdfium_c.FPDFText_GetMatrix(textpage, index, matrix)
+    font = _text_object_font(text_object, metrics) if text_object else _Font("", 0.0, 0)
+    return font, _written(pdfium_c.FPDFText_GetFontSize(textpage, index)), _written_matrix(matrix)[:4]
 
 
 def _char_dict(text: str, font: _Font, font_size: float, scale: tuple[float, float, float, float],
@@ -213,17 +222,22 @@ def read_edges(page: pypdfium2.PdfPage, to_page: Matrix) -> tuple[list[dict], in
 def _walk(parent, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: list[dict]) -> int:
     images = 0
     fs_matrix = pdfium_c.FS_MATRIX()
+    get_type, get_matrix = pdfium_c.FPDFPageObj_GetType, pdfium_c.FPDFPageObj_GetMatrix
+    path_kind, form_kind, image_kind = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM, pdfium_c.FPDF_PAGEOBJ_IMAGE
+    placed_by: dict[tuple, Matrix] = {}  # objects of a page share a few matrices
     for i in range(count_fn(parent)):
         obj = get_fn(parent, i)
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
-        if kind not in (pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM, pdfium_c.FPDF_PAGEOBJ_IMAGE):
-            continue
-        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+        kind = get_type(obj)
+        if kind == image_kind:
             images += 1
             continue
-        pdfium_c.FPDFPageObj_GetMatrix(obj, fs_matrix)
-        own = _written_matrix(fs_matrix)
-        to_user = multiply(own, outer)
+        if kind != path_kind and kind != form_kind:
+            continue
+        get_matrix(obj, fs_matrix)
+        raw = (fs_matrix.a, fs_matrix.b, fs_matrix.c, fs_matrix.d, fs_matrix.e, fs_matrix.f)
+        to_user = placed_by.get(raw)
+        if to_user is None:
+            to_user = placed_by[raw] = multiply(_written_matrix(fs_matrix), outer)
         if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
             images += _walk(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, to_user, to_page, edges)
             continue
@@ -238,15 +252,18 @@ def _subpaths(path) -> list[list[tuple[float, float]]]:
     """The path's subpaths as the points pdfminer keeps: each segment's end point (no Bézier control points);
     a close returns to the start."""
     x, y = ctypes.c_float(), ctypes.c_float()
+    get_segment, get_type, get_point = pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDFPathSegment_GetType, \
+        pdfium_c.FPDFPathSegment_GetPoint
+    moveto = pdfium_c.FPDF_SEGMENT_MOVETO
     out: list[list[tuple[float, float]]] = []
     current: list[tuple[float, float]] = []
     bezier = 0
     for i in range(pdfium_c.FPDFPath_CountSegments(path)):
-        segment = pdfium_c.FPDFPath_GetPathSegment(path, i)
-        kind = pdfium_c.FPDFPathSegment_GetType(segment)
-        pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
-        point = (_written(x.value), _written(y.value))
-        if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+        segment = get_segment(path, i)
+        kind = get_type(segment)
+        get_point(segment, x, y)
+        point = (round(x.value, COORD_DIGITS), round(y.value, COORD_DIGITS))
+        if kind == moveto:
             if current:
                 out.append(current)
             current, bezier = [point], 0
