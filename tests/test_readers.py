@@ -19,7 +19,8 @@ import pytest
 from conftest import FIXTURES, ROOT, fixture_pdfs, run_cli, truth_of
 from formaudit.detect.grid import find_cell_boxes
 from formaudit.export.json_record import record_json
-from formaudit.ingest.pdfium_reader import PdfiumReader, subpath_edges
+from formaudit.ingest.pdfium_paths import subpath_edges
+from formaudit.ingest.pdfium_reader import PdfiumReader
 from formaudit.ingest.pdfminer_reader import PdfminerReader
 from formaudit.pipeline import Options, extract
 from truth import field_diffs
