@@ -66,11 +66,14 @@ def test_audit_of_a_record_edited_in_python_equals_validate_of_the_edited_json(t
 
 
 def test_options_are_checked_as_the_command_line_checks_them(tmp_path):
-    from formaudit.api import GRIDS
+    from formaudit.api import GRIDS, READERS
     from formaudit.cli import build_parser
 
-    extract = next(a for a in build_parser()._subparsers._group_actions[0].choices["extract"]._actions if a.dest == "grid")
-    assert tuple(extract.choices) == GRIDS
+    extract = build_parser()._subparsers._group_actions[0].choices["extract"]._actions
+    assert tuple(next(a for a in extract if a.dest == "grid").choices) == GRIDS
+    assert tuple(next(a for a in extract if a.dest == "reader").choices) == READERS
+    with pytest.raises(ValueError, match="reader must be one of pdfium, pdfminer"):
+        formaudit.read_pdf(SEED, reader="pdfbox")
     with pytest.raises(ValueError, match="grid must be one of pdfplumber, camelot"):
         formaudit.read_pdf(SEED, grid="tabula")
     with pytest.raises(ValueError, match="max_mb"):
@@ -86,7 +89,7 @@ def test_options_are_checked_as_the_command_line_checks_them(tmp_path):
 def test_help_reads_like_a_library_function_and_the_package_is_typed():
     text = subprocess.run([sys.executable, "-c", "import formaudit; help(formaudit.read_pdf)"], capture_output=True,
                           text=True, env=dict(os.environ, PAGER="cat", TERM="dumb"), timeout=60).stdout
-    assert "read_pdf(path: str | os.PathLike[str], *, grid: str = 'pdfplumber', max_mb: int = 512) -> formaudit.api.Record" in text
+    assert "read_pdf(path: str | os.PathLike[str], *, grid: str = 'pdfplumber', reader: str = 'pdfium', max_mb: int = 512) -> formaudit.api.Record" in text
     for word in ("Parameters", "grid : {\"pdfplumber\", \"camelot\"}", "Returns", "Raises", "Examples",
                  ">>> record = formaudit.read_pdf(\"form.pdf\")"):
         assert word in text, word

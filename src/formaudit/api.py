@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["FRAME_TABLES", "GRIDS", "Record", "audit", "read_pdf"]
 
 GRIDS = ("pdfplumber", "camelot")  # the values of --grid
+READERS = ("pdfium", "pdfminer")  # the values of --reader
 DEFAULT_MAX_MB = 512  # batch --max-mb's default
 FRAME_TABLES = ("forms", "funding", "indicators", "findings")
 
@@ -58,18 +59,21 @@ class Record(contract.Record):
         return record_json(self)
 
 
-def pipeline_options(grid: str = "pdfplumber", max_mb: int = DEFAULT_MAX_MB) -> "Options":
+def pipeline_options(grid: str = "pdfplumber", max_mb: int = DEFAULT_MAX_MB, reader: str = "pdfium") -> "Options":
     """The pipeline's options, checked as the command line checks them (ValueError otherwise)."""
     from formaudit.pipeline import Options
 
     if grid not in GRIDS:
         raise ValueError(f"grid must be one of {', '.join(GRIDS)}, not {grid!r}")
+    if reader not in READERS:
+        raise ValueError(f"reader must be one of {', '.join(READERS)}, not {reader!r}")
     if isinstance(max_mb, bool) or not isinstance(max_mb, int) or max_mb <= 0:
         raise ValueError(f"max_mb must be a positive whole number of megabytes, not {max_mb!r}")
-    return Options(grid=grid, max_bytes=max_mb * 1024 * 1024)
+    return Options(grid=grid, reader=reader, max_bytes=max_mb * 1024 * 1024)
 
 
-def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", max_mb: int = DEFAULT_MAX_MB) -> Record:
+def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", reader: str = "pdfium",
+             max_mb: int = DEFAULT_MAX_MB) -> Record:
     """Read every self-evaluation form (绩效自评表) of a PDF and audit its arithmetic.
 
     Returns the same record as ``formaudit extract`` (``record.to_json()`` gives its bytes).
@@ -82,6 +86,9 @@ def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", max_mb: int
     grid : {"pdfplumber", "camelot"}, default "pdfplumber"
         Which detector supplies the table cells (``--grid``); camelot's lattice parser is a
         second opinion for ruled tables.
+    reader : {"pdfium", "pdfminer"}, default "pdfium"
+        Which parser reads a text-layer page's characters and rules (``--reader``); pdfminer is
+        a slower second opinion.
     max_mb : int, default 512
         Larger files are not read: the record carries a TOO_LARGE error (``--max-mb``).
 
@@ -108,7 +115,7 @@ def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", max_mb: int
     """
     from formaudit.pipeline import extract
 
-    options = pipeline_options(grid, max_mb)
+    options = pipeline_options(grid, max_mb, reader)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")

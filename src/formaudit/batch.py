@@ -167,9 +167,9 @@ def write_json(store: Store, pdfs: list[tuple[Path, Path | None]], out_dir: Path
 
 def run_batch(paths: list[str], db: Path, *, json_dir: Path | None = None, parquet_dir: Path | None = None,
               workers: int | None = None, limits: Limits = Limits(), force: bool = False, retry_failed: bool = True,
-              grid: str = "pdfplumber", quiet: bool = False) -> Summary:
+              grid: str = "pdfplumber", reader: str = "pdfium", quiet: bool = False) -> Summary:
     started = time.monotonic()
-    options = reading_options(limits, grid)
+    options = reading_options(limits, grid, reader)
     pdfs = find_pdfs(paths)
     summary = Summary(files=len(pdfs))
     store = Store(db)
@@ -236,11 +236,13 @@ def run_batch_cli(args) -> int:
             print("formaudit: --dask writes a Parquet dataset: give --parquet DIR (a path every worker can reach)", file=sys.stderr)
             return 2
         summary = run_dask(args.paths, args.dask, Path(args.parquet), limits=limits, force=args.force,
-                           retry_failed=args.retry_failed, grid=args.grid, quiet=args.quiet)
+                           retry_failed=args.retry_failed, grid=args.grid, reader=args.reader,
+                           quiet=args.quiet)
     else:
         summary = run_batch(args.paths, db, json_dir=Path(args.json) if args.json else None,
                             parquet_dir=Path(args.parquet) if args.parquet else None, workers=args.workers,
-                            limits=limits, force=args.force, retry_failed=args.retry_failed, grid=args.grid, quiet=args.quiet)
+                            limits=limits, force=args.force, retry_failed=args.retry_failed, grid=args.grid,
+                            reader=args.reader, quiet=args.quiet)
     if summary.files == 0:
         print("formaudit: no PDF found under the given paths", file=sys.stderr)
         return 2

@@ -61,7 +61,7 @@ def _extract(pdf: Path, args):
     from formaudit.isolate import extract_guarded, reading_options
 
     limits = limits_of(args)
-    return extract_guarded(pdf, limits, reading_options(limits, args.grid), display_path=str(pdf))
+    return extract_guarded(pdf, limits, reading_options(limits, args.grid, args.reader), display_path=str(pdf))
 
 
 def _pdfs_or_fail(paths) -> list[tuple[Path, Path | None]]:
@@ -230,7 +230,7 @@ def cmd_debug(args) -> int:
     from formaudit.isolate import reading_options, run_guarded, task_for
 
     pdf, out_dir, limits = Path(args.pdf), output_folder(args.out), limits_of(args)
-    task = task_for(pdf, reading_options(limits, args.grid))
+    task = task_for(pdf, reading_options(limits, args.grid, args.reader))
     outcome = run_guarded(lambda t: [str(p) for p in draw_debug(t.path, out_dir, options=t.options, dpi=args.dpi)],
                           task, limits)
     if outcome.error_code:
@@ -298,12 +298,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--grid", choices=("pdfplumber", "camelot"), default="pdfplumber",
                        help="which detector supplies the table cells (default: pdfplumber; camelot's lattice parser as a second opinion)")
 
+    def reader_option(p):
+        p.add_argument("--reader", choices=("pdfium", "pdfminer"), default="pdfium",
+                       help="which parser reads a text-layer page's characters and rules (default: pdfium; pdfminer, "
+                            "10-20 times slower, as a second opinion)")
+
     p = sub.add_parser("extract", help="write one JSON record per PDF", description="Extract every form of each PDF into "
                        "DIR/<pdf stem>.json (sub-folders of a searched folder are kept). One line per file on stderr.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="PDF files or folders (searched recursively)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the JSON records")
     p.add_argument("-q", "--quiet", action="store_true", help="no line per file")
     grid_option(p)
+    reader_option(p)
     add_limit_options(p)
     p.set_defaults(func=cmd_extract)
 
@@ -314,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     lang_option(p, "en", "the table's headings and problem names")
     grid_option(p)
+    reader_option(p)
     add_limit_options(p)
     p.set_defaults(func=cmd_audit)
 
@@ -332,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="debug", metavar="DIR", help="folder for the PNG and JSON files (default: debug)")
     p.add_argument("--dpi", type=DPI, default=110, help="resolution of the page images, 36 to 600 (default: 110)")
     grid_option(p)
+    reader_option(p)
     add_limit_options(p)
     p.set_defaults(func=cmd_debug)
 
@@ -355,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     lang_option(p, "zh", "the report and the workbook")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     grid_option(p)
+    reader_option(p)
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("report", help="write the HTML audit report (and an Excel workbook)",

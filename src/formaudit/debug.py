@@ -17,7 +17,7 @@ from formaudit.detect.forms import find_forms
 from formaudit.detect.sections import FormSections, split_sections
 from formaudit.export.json_record import plain
 from formaudit.ingest.caps import check_page_pixels, check_rendered, check_structure
-from formaudit.ingest.pdf import check_file, scan_pages
+from formaudit.ingest.pdf import check_file, open_document, scan_document
 from formaudit.models import GridCell, PageContent
 from formaudit.normalize.build import build_form
 from formaudit.pipeline import Options, read_pages
@@ -51,10 +51,14 @@ def draw_debug(pdf: Path, out_dir: Path, options: Options = Options(), dpi: int 
     out_dir.mkdir(parents=True, exist_ok=True)
     check_file(pdf, options.max_bytes)
     check_structure(pdf, options.max_pages)  # the same caps as extraction: debug reads hostile files too
-    scans = scan_pages(pdf)
-    check_rendered(pdf, scans, options.max_pixels)
     errors: list = []
-    contents = read_pages(pdf, scans, options, errors)
+    document = open_document(pdf)
+    try:
+        scans = scan_document(document)
+        check_rendered(document, scans, options.max_pixels)
+        contents = read_pages(pdf, scans, options, errors, document)
+    finally:
+        document.close()
     blocks = find_forms(contents)
     used: list[tuple[GridCell, str]] = []
     values: list[tuple[int, list[float]]] = []

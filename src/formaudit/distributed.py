@@ -53,14 +53,14 @@ def retried_parts(out_dir: Path) -> set[str]:
 
 
 def run_dask(paths: list[str], address, out_dir: Path, *, limits: Limits = Limits(), force: bool = False,
-             retry_failed: bool = True, grid: str = "pdfplumber", quiet: bool = False):
+             retry_failed: bool = True, grid: str = "pdfplumber", reader: str = "pdfium", quiet: bool = False):
     from dask.distributed import Client, as_completed
 
     from formaudit.batch import Summary, make_plan
     from formaudit.cli import find_pdfs
 
     started = time.monotonic()
-    options = reading_options(limits, grid)
+    options = reading_options(limits, grid, reader)
     timeout, memory_mb = limits.timeout_s, limits.memory_mb
     pdfs = find_pdfs(paths)
     summary = Summary(files=len(pdfs))

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pdfplumber
-
 from formaudit.detect.forms import find_forms
 from formaudit.detect.grid import read_page
 from formaudit.detect.sections import split_sections
@@ -25,10 +23,13 @@ from formaudit.ingest.pdf import (
     may_hold_form,
     may_hold_form_table,
     needs_ocr,
-    scan_pages,
+    open_document,
+    scan_keeping,
     sha256_of,
     unusable_text_layer,
 )
+from formaudit.ingest.pdfium_reader import PdfiumReader, TextLayerPage
+from formaudit.ingest.pdfminer_reader import PdfminerReader
 from formaudit.limits import DEFAULT_MAX_MB, DEFAULT_MAX_MEGAPIXELS, DEFAULT_MAX_PAGES
 from formaudit.models import PageContent
 from formaudit.normalize.build import build_form
@@ -41,6 +42,7 @@ log = logging.getLogger("formaudit")
 @dataclass(frozen=True)
 class Options:
     grid: str = "pdfplumber"  # pdfplumber | camelot: which detector supplies the cell geometry
+    reader: str = "pdfium"  # pdfium | pdfminer: which parser reads a text-layer page's characters and rules
     max_bytes: int | None = DEFAULT_MAX_MB * 1024 * 1024
     max_pages: int | None = DEFAULT_MAX_PAGES
     max_pixels: int | None = DEFAULT_MAX_MEGAPIXELS * 1_000_000  # a page or image a stage renders
@@ -56,41 +58,55 @@ def pages_to_read(scans: list[PageScan]) -> Callable[[int, bool], bool]:
     return wanted
 
 
-def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list[ErrorEntry]) -> list[PageContent]:
+def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list[ErrorEntry],
+               document=None, opened: dict | None = None) -> list[PageContent]:
+    """The pages that may hold a form, read from `document` (the PDFium document the scan used, with the pages
+    it kept loaded: `opened`; opened here when not given)."""
+    own = document is None
+    if own:
+        document = open_document(path)
+    reader = PdfminerReader(path) if options.reader == "pdfminer" else PdfiumReader(document, opened)
+    try:
+        return _read_wanted(path, scans, options, errors, reader)
+    finally:
+        reader.close()
+        if options.reader == "pdfminer":
+            PdfiumReader(document, opened).close()
+        if own:
+            document.close()
+
+
+def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: list[ErrorEntry], reader) -> list[PageContent]:
     wanted = pages_to_read(scans)
     contents: list[PageContent] = []
     previous_had_table = False
     carried: Carried | None = None  # the header of a rule-less table that may go on over the page break
-    with pdfplumber.open(path) as pdf:
-        for scan in scans:
-            ocr = needs_ocr(scan)  # image-only, or a text layer that cannot be read: read the picture
-            previous_header, carried = carried, None
-            if not ocr and not wanted(scan.number, previous_had_table):
-                previous_had_table = False
-                continue
-            page = pdf.pages[scan.number - 1]
-            try:
-                if ocr:
-                    content = read_scan(path, page, scan)
-                else:
-                    content, carried = read_text_page(path, page, scan, options, previous_header)
-            except (MemoryError, SystemError) as exc:
-                # Out of memory, possibly seen through C code that lost the exception ("returned NULL
-                # without setting an exception"): the caller's memory cap, not a broken page.
-                raise MemoryError(f"page {scan.number}: {exc}") from exc
-            except Exception as exc:  # noqa: BLE001 - a broken page must not lose the rest of the document
-                errors.append(ErrorEntry(code="OCR_FAILED" if ocr else "PAGE_UNREADABLE", page=scan.number,
-                                         message=f"{type(exc).__name__}: {exc}"))
-                content = None
-            finally:
-                page.close()
-            if content is not None:
-                contents.append(content)
-            previous_had_table = bool(content and content.grids)
+    for scan in scans:
+        ocr = needs_ocr(scan)  # image-only, or a text layer that cannot be read: read the picture
+        previous_header, carried = carried, None
+        if not ocr and not wanted(scan.number, previous_had_table):
+            previous_had_table = False
+            continue
+        try:
+            if ocr:
+                content = read_scan(path, scan, *reader.size(scan.number))
+            else:
+                content, carried = read_text_page(path, reader.page(scan.number), scan, options, previous_header)
+        except (MemoryError, SystemError) as exc:
+            # Out of memory, possibly seen through C code that lost the exception ("returned NULL
+            # without setting an exception"): the caller's memory cap, not a broken page.
+            raise MemoryError(f"page {scan.number}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - a broken page must not lose the rest of the document
+            errors.append(ErrorEntry(code="OCR_FAILED" if ocr else "PAGE_UNREADABLE", page=scan.number,
+                                     message=f"{type(exc).__name__}: {exc}"))
+            content = None
+        if content is not None:
+            contents.append(content)
+        previous_had_table = bool(content and content.grids)
     return contents
 
 
-def read_text_page(path: Path, page, scan: PageScan, options: Options,
+def read_text_page(path: Path, page: TextLayerPage, scan: PageScan, options: Options,
                    carried: Carried | None = None) -> tuple[PageContent, Carried | None]:
     """A text-layer page: ruled tables by pdfplumber (camelot where it finds none); with no rules
     at all, the table inferred from its text. Returns the header a rule-less table carries on."""
@@ -108,14 +124,14 @@ def read_text_page(path: Path, page, scan: PageScan, options: Options,
     return content, None
 
 
-def read_scan(path: Path, page, scan: PageScan) -> PageContent | None:
+def read_scan(path: Path, scan: PageScan, width: float, height: float) -> PageContent | None:
     """The page's picture read by OCR; None when it holds no ruled table."""
     from formaudit.detect.scan_grid import read_scanned_page
 
-    return read_scanned_page(path, scan.number, float(page.width), float(page.height))
+    return read_scanned_page(path, scan.number, width, height)
 
 
-def camelot_cells(path: Path, page) -> list[list[tuple[float, float, float, float]]]:
+def camelot_cells(path: Path, page: TextLayerPage) -> list[list[tuple[float, float, float, float]]]:
     from formaudit.detect.camelot_grid import lattice_cells
 
     return lattice_cells(path, page.page_number, float(page.height))
@@ -129,15 +145,17 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
         check_file(path, options.max_bytes)
         record.source.sha256 = sha256_of(path)
         check_structure(path, options.max_pages)  # before PDFium or pdfminer follow a drawing that never ends
-        scans = scan_pages(path)
-        record.source.pages = len(scans)
-        check_rendered(path, scans, options.max_pixels)
-        garbled = [s.number for s in scans if unusable_text_layer(s)]
-        if garbled:
-            errors.append(ErrorEntry(code="UNREADABLE_TEXT_LAYER", page=garbled[0],
-                                     message=f"the text layer of page(s) {_pages_text(garbled)} has no Unicode map "
-                                             "(cid glyphs): read by OCR instead"))
-        contents = read_pages(path, scans, options, errors)
+        document = open_document(path)  # one open document for the page scan and the reading
+        opened: dict = {}
+        try:
+            # the pages the reading will surely want stay loaded from the scan: their content is parsed once
+            scans, opened = scan_keeping(document, lambda s: may_hold_form(s) and not needs_ocr(s))
+            record.source.pages = len(scans)
+            check_rendered(document, scans, options.max_pixels)
+            contents = _read_document(path, scans, options, errors, document, opened)
+        finally:
+            PdfiumReader(document, opened).close()  # what an error left open (each page is closed once)
+            document.close()
         record.source.ocr_pages = sum(1 for c in contents if c.kind == "scan")  # pages read from their picture
         for block in find_forms(contents):
             form, build_errors = build_form(block, split_sections(block))
@@ -160,6 +178,16 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
         log.debug("extraction failed for %s", path, exc_info=True)
         errors.append(ErrorEntry(code="EXTRACTION_FAILED", message=f"{type(exc).__name__}: {exc}", page=None))
     return record
+
+
+def _read_document(path: Path, scans: list[PageScan], options: Options, errors: list[ErrorEntry],
+                   document, opened: dict) -> list[PageContent]:
+    garbled = [s.number for s in scans if unusable_text_layer(s)]
+    if garbled:
+        errors.append(ErrorEntry(code="UNREADABLE_TEXT_LAYER", page=garbled[0],
+                                 message=f"the text layer of page(s) {_pages_text(garbled)} has no Unicode map "
+                                         "(cid glyphs): read by OCR instead"))
+    return read_pages(path, scans, options, errors, document, opened)
 
 
 def _pages_text(numbers: list[int]) -> str:

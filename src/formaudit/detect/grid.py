@@ -1,6 +1,7 @@
 """Ruled tables -> grids of cells with spans, and the text lines outside them.
 
-pdfplumber finds the cells (edges -> intersections -> cells); this module puts them on
+pdfplumber's table functions find the cells (edges -> intersections -> cells) from the ruling
+lines either reader gives (ingest/pdfium_reader.py, or pdfminer through pdfplumber); this module puts them on
 a grid of column/row boundaries, so a merged cell becomes one cell with a row/column
 span, and assigns each character to the cell that holds its centre.
 """
@@ -10,9 +11,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
-from pdfplumber.page import Page
-from pdfplumber.utils import cluster_objects, extract_text
+from pdfplumber import table as plumber_table
+from pdfplumber.utils import cluster_objects, extract_text, filter_edges, obj_to_edges
 
+from formaudit.ingest.pdfium_reader import TextLayerPage
 from formaudit.models import BBox, Grid, GridCell, PageContent, TextLine
 from formaudit.normalize.text import UNREADABLE as _CID
 
@@ -167,14 +169,31 @@ def vertical_edges_from_rules(horizontal_edges: Sequence[dict], chars: Sequence[
     return edges
 
 
-def find_cell_boxes(page: Page) -> list[Sequence[BBox]]:
+PREFILTER_MIN_LENGTH = 1  # pt: pdfplumber's edge_min_length_prefilter, applied before edges are merged
+
+
+def tables_from_edges(edges: Sequence[dict], vertical: Sequence[dict] | None = None) -> list[list[BBox]]:
+    """pdfplumber's chain on plain edges, as its TableFinder runs it with TABLE_SETTINGS ("lines"):
+    merge, drop the short, intersect, cells, tables. `vertical` replaces the drawn vertical edges."""
+    tol = TABLE_SETTINGS["snap_tolerance"]
+    v = [e for d in vertical for e in obj_to_edges(d)] if vertical is not None else \
+        filter_edges(edges, "v", min_length=PREFILTER_MIN_LENGTH)
+    h = filter_edges(edges, "h", min_length=PREFILTER_MIN_LENGTH)
+    merged = plumber_table.merge_edges(list(v) + h, tol, tol, TABLE_SETTINGS["join_tolerance"], TABLE_SETTINGS["join_tolerance"])
+    merged = filter_edges(merged, min_length=TABLE_SETTINGS["edge_min_length"])
+    crossings = plumber_table.edges_to_intersections(merged, TABLE_SETTINGS["intersection_tolerance"],
+                                                     TABLE_SETTINGS["intersection_tolerance"])
+    cells = plumber_table.intersections_to_cells(crossings)
+    return [t for t in plumber_table.cells_to_tables(cells) if len(t) >= MIN_CELLS]
+
+
+def find_cell_boxes(page: TextLayerPage) -> list[Sequence[BBox]]:
     """Cells of each ruled table: drawn rules first; with horizontal rules only, rules implied by their ends."""
-    tables = [t.cells for t in page.find_tables(TABLE_SETTINGS) if len(t.cells) >= MIN_CELLS]
-    if tables or len(page.horizontal_edges) < 4:
+    tables = tables_from_edges(page.edges)
+    horizontal = page.horizontal_edges
+    if tables or len(horizontal) < 4:
         return tables
-    implied = vertical_edges_from_rules(page.horizontal_edges, page.chars)
-    settings = dict(TABLE_SETTINGS, vertical_strategy="explicit", explicit_vertical_lines=implied)
-    return [t.cells for t in page.find_tables(settings) if len(t.cells) >= MIN_CELLS]
+    return tables_from_edges(page.edges, vertical=vertical_edges_from_rules(horizontal, page.chars))
 
 
 def _inside(ch: dict, bbox: BBox, pad: float = 1.0) -> bool:
@@ -182,11 +201,11 @@ def _inside(ch: dict, bbox: BBox, pad: float = 1.0) -> bool:
     return bbox[0] - pad <= cx <= bbox[2] + pad and bbox[1] - pad <= cy <= bbox[3] + pad
 
 
-def read_page(page: Page, *, cell_boxes: list[Sequence[BBox]] | None = None, source: str = "pdfplumber") -> PageContent:
+def read_page(page: TextLayerPage, *, cell_boxes: list[Sequence[BBox]] | None = None, source: str = "pdfplumber") -> PageContent:
     """One text-layer page -> its grids and the text around them.
 
     cell_boxes lets another detector (camelot) supply the cell geometry; the text is
-    always assigned here, from pdfplumber's characters.
+    always assigned here, from the reader's characters.
     """
     chars = [ch for ch in page.chars if ch.get("text", "").strip()]
     if cell_boxes is None:

@@ -30,7 +30,7 @@ def check_page_pixels(width_pt: float, height_pt: float, dpi: float, max_pixels:
                                               f"{max_pixels / 1e6:.0f} Mpx (--max-megapixels)", page=number)
 
 
-def check_rendered(path: Path, scans: list[PageScan], max_pixels: int | None) -> None:
+def check_rendered(doc: pypdfium2.PdfDocument, scans: list[PageScan], max_pixels: int | None) -> None:
     """After the page scan, the pages a stage may render (scans read by OCR; form pages, which camelot
     renders): their size at the highest resolution any stage renders at and, on a scan, every image
     it draws (decoded in full to render it: a small stream can inflate to gigabytes)."""
@@ -39,14 +39,10 @@ def check_rendered(path: Path, scans: list[PageScan], max_pixels: int | None) ->
     rendered = [s for s in scans if needs_ocr(s) or may_hold_form(s)]
     if not rendered:
         return
-    doc = pypdfium2.PdfDocument(str(path))
-    try:
-        for scan in rendered:
-            check_page_pixels(*doc.get_page_size(scan.number - 1), RENDER_DPI, max_pixels, scan.number)
-            if needs_ocr(scan):  # a text page's images are not decoded, and walking its objects costs
-                _check_images(doc, scan.number, max_pixels)
-    finally:
-        doc.close()
+    for scan in rendered:  # on the document the page scan opened: nothing is parsed twice
+        check_page_pixels(*doc.get_page_size(scan.number - 1), RENDER_DPI, max_pixels, scan.number)
+        if needs_ocr(scan):  # a text page's images are not decoded, and walking its objects costs
+            _check_images(doc, scan.number, max_pixels)
 
 
 def _check_images(doc, number: int, max_pixels: int) -> None:

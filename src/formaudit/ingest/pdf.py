@@ -1,7 +1,7 @@
 """Open a PDF, tell unusable files apart by a clear code, and scan page text cheaply.
 
-The cheap scan uses PDFium's text extraction (C, ~1 ms a page) so that the
-expensive pdfplumber pass runs only on pages that may hold a form.
+The cheap scan uses PDFium's text extraction (C, ~1 ms a page) so that characters and
+rules are read only on pages that may hold a form, from the same open document.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,10 +71,10 @@ _GARBLED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff\ufffd\ue000-\uf8ff]
 GARBLED_SHARE = 0.3
 
 
-def scan_pages(path: Path) -> list[PageScan]:
-    """Page count and each page's text, via PDFium; classifies encrypted and broken files."""
+def open_document(path: Path) -> pypdfium2.PdfDocument:
+    """The PDF opened by PDFium, once for the page scan and the reading; classifies encrypted and broken files."""
     try:
-        doc = pypdfium2.PdfDocument(str(path))
+        return pypdfium2.PdfDocument(str(path))
     except pypdfium2.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
         if code == pypdfium2.raw.FPDF_ERR_PASSWORD:
@@ -81,23 +82,49 @@ def scan_pages(path: Path) -> list[PageScan]:
         if code == pypdfium2.raw.FPDF_ERR_SECURITY:
             raise DocumentError("ENCRYPTED_PDF", "the PDF uses an unsupported security handler") from exc
         raise DocumentError("TRUNCATED_PDF", f"the PDF is damaged or cut short: {exc}") from exc
-    try:
-        scans = []
-        for i in range(len(doc)):
-            page = doc[i]
-            try:
-                textpage = page.get_textpage()
-                text = textpage.get_text_range()
-                textpage.close()
-                # images matter only where there is no text (a scan); counting them costs a walk of all objects
-                images = 0 if text.strip() else sum(
-                    1 for obj in page.get_objects(max_depth=1) if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE)
-            finally:
-                page.close()
+
+
+OpenPage = tuple[pypdfium2.PdfPage, pypdfium2.PdfTextPage]
+
+
+def scan_document(doc: pypdfium2.PdfDocument) -> list[PageScan]:
+    """Page count and each page's text, via PDFium."""
+    return scan_keeping(doc, None)[0]
+
+
+def scan_keeping(doc: pypdfium2.PdfDocument, keep: Callable[[PageScan], bool] | None) -> tuple[list[PageScan], dict[int, OpenPage]]:
+    """The page scan; the pages `keep` chooses stay open (page and text page), so that reading them parses
+    their content once. The caller closes the kept pages (text page first)."""
+    scans = []
+    kept: dict[int, OpenPage] = {}
+    for i in range(len(doc)):
+        page = doc[i]
+        textpage = None
+        try:
+            textpage = page.get_textpage()
+            text = textpage.get_text_range()
+            # images matter only where there is no text (a scan); counting them costs a walk of all objects
+            images = 0 if text.strip() else sum(
+                1 for obj in page.get_objects(max_depth=1) if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE)
             squeezed = re.sub(r"\s+", "", text)
             garbled = len(_GARBLED.findall(squeezed)) / len(squeezed) if squeezed else 0.0
-            scans.append(PageScan(i + 1, squeezed, len(squeezed), images, round(garbled, 3)))
-        return scans
+            scan = PageScan(i + 1, squeezed, len(squeezed), images, round(garbled, 3))
+            scans.append(scan)
+            if keep is not None and keep(scan):
+                kept[scan.number], page, textpage = (page, textpage), None, None
+        finally:
+            if textpage is not None:
+                textpage.close()
+            if page is not None:
+                page.close()
+    return scans, kept
+
+
+def scan_pages(path: Path) -> list[PageScan]:
+    """Page count and each page's text of a PDF not yet open."""
+    doc = open_document(path)
+    try:
+        return scan_document(doc)
     finally:
         doc.close()
 

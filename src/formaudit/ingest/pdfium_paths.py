@@ -1,0 +1,220 @@
+"""Ruling lines of a page through PDFium: every straight horizontal and vertical segment drawn.
+
+Paths are read segment by segment as pdfminer splits them: each subpath that is an axis-aligned
+rectangle gives its four sides, any other subpath one edge per straight horizontal or vertical
+segment (a path of many lines is many rules; diagonals and curves are not rules). Segments are
+transformed by the object's matrix (and an enclosing form's) and clipped to the bounding box of the
+object's clip path, as drawn. Edges have pdfplumber's shape, in points from the page's top left.
+
+PDFium keeps coordinates and matrices in float32 (about 3e-5 pt of noise on a page): they are rounded
+back to the decimals a producer writes, then computed in float64 as pdfminer does, so that both
+readers put a rule at the same place.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import pypdfium2
+import pypdfium2.raw as pdfium_c
+
+Matrix = tuple[float, float, float, float, float, float]
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+AXIS_EPSILON = 1e-3  # pt: a segment whose ends differ by less across its run is horizontal/vertical (float32 noise)
+# PDFium keeps coordinates and matrices in float32 (about 3e-5 pt of noise on a page): rounded back to the
+# decimals a producer writes, then computed in float64 as pdfminer does, both readers put a rule at the same place.
+COORD_DIGITS = 4
+SCALE_DIGITS = 6  # a matrix's a, b, c, d (0.75, 0.05…)
+
+
+def written(v: float) -> float:
+    return round(v, COORD_DIGITS)
+
+
+def written_matrix(m) -> Matrix:
+    return (round(m.a, SCALE_DIGITS), round(m.b, SCALE_DIGITS), round(m.c, SCALE_DIGITS), round(m.d, SCALE_DIGITS),
+            written(m.e), written(m.f))
+
+
+def multiply(m: Matrix, n: Matrix) -> Matrix:
+    """m then n (PDF row-vector convention: p' = p·m·n)."""
+    a, b, c, d, e, f = m
+    a2, b2, c2, d2, e2, f2 = n
+    return (a * a2 + b * c2, a * b2 + b * d2, c * a2 + d * c2, c * b2 + d * d2, e * a2 + f * c2 + e2, e * b2 + f * d2 + f2)
+
+
+def apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
+    return (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+
+
+def page_matrix(page: pypdfium2.PdfPage) -> tuple[Matrix, float, float]:
+    """PDF user space -> points from the page's top left (as pdfminer turns and shifts a page), width, height."""
+    x0, y0, x1, y1 = (written(v) for v in page.get_mediabox())
+    rotation = page.get_rotation() % 360
+    to_origin = {90: (0.0, -1.0, 1.0, 0.0, -y0, x1), 180: (-1.0, 0.0, 0.0, -1.0, x1, y1),
+                 270: (0.0, 1.0, -1.0, 0.0, y1, -x0)}.get(rotation, (1.0, 0.0, 0.0, 1.0, -x0, -y0))
+    width, height = (y1 - y0, x1 - x0) if rotation in (90, 270) else (x1 - x0, y1 - y0)
+    flip: Matrix = (1.0, 0.0, 0.0, -1.0, 0.0, height)  # y up -> top down
+    return multiply(to_origin, flip), width, height
+
+
+def read_edges(page: pypdfium2.PdfPage, to_page: Matrix) -> tuple[list[dict], int]:
+    """Every straight horizontal and vertical segment drawn on the page as an edge; and the number of images."""
+    edges: list[dict] = []
+    images = _walk(page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, IDENTITY, to_page, edges)
+    seen: set[tuple] = set()
+    unique = []
+    for e in edges:  # "m l h" is drawn there and back: one rule
+        key = (e["orientation"], e["x0"], e["x1"], e["top"], e["bottom"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(e)
+    return unique, images
+
+
+def _walk(parent, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: list[dict]) -> int:
+    images = 0
+    fs_matrix = pdfium_c.FS_MATRIX()
+    get_type, get_matrix = pdfium_c.FPDFPageObj_GetType, pdfium_c.FPDFPageObj_GetMatrix
+    path_kind, form_kind, image_kind = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM, pdfium_c.FPDF_PAGEOBJ_IMAGE
+    placed_by: dict[tuple, Matrix] = {}  # objects of a page share a few matrices
+    for i in range(count_fn(parent)):
+        obj = get_fn(parent, i)
+        kind = get_type(obj)
+        if kind == image_kind:
+            images += 1
+            continue
+        if kind != path_kind and kind != form_kind:
+            continue
+        get_matrix(obj, fs_matrix)
+        raw = (fs_matrix.a, fs_matrix.b, fs_matrix.c, fs_matrix.d, fs_matrix.e, fs_matrix.f)
+        to_user = placed_by.get(raw)
+        if to_user is None:
+            to_user = placed_by[raw] = multiply(written_matrix(fs_matrix), outer)
+        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            images += _walk(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, to_user, to_page, edges)
+            continue
+        clip = _clip_box(obj, outer, to_page)
+        for points in _subpaths(obj):
+            placed = [apply(to_page, *apply(to_user, x, y)) for x, y in points]
+            edges.extend(e for e in (_clipped(e, clip) for e in subpath_edges(placed)) if e is not None)
+    return images
+
+
+def _subpaths(path) -> list[list[tuple[float, float]]]:
+    """The path's subpaths as the points pdfminer keeps: each segment's end point (no Bézier control points);
+    a close returns to the start."""
+    x, y = ctypes.c_float(), ctypes.c_float()
+    get_segment, get_type, get_point = pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDFPathSegment_GetType, \
+        pdfium_c.FPDFPathSegment_GetPoint
+    moveto = pdfium_c.FPDF_SEGMENT_MOVETO
+    out: list[list[tuple[float, float]]] = []
+    current: list[tuple[float, float]] = []
+    bezier = 0
+    for i in range(pdfium_c.FPDFPath_CountSegments(path)):
+        segment = get_segment(path, i)
+        kind = get_type(segment)
+        get_point(segment, x, y)
+        point = (round(x.value, COORD_DIGITS), round(y.value, COORD_DIGITS))
+        if kind == moveto:
+            if current:
+                out.append(current)
+            current, bezier = [point], 0
+            continue
+        if kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
+            bezier += 1
+            if bezier % 3:
+                continue  # a control point
+        if not current:
+            current = [point]
+            continue
+        current.append(point)
+        if pdfium_c.FPDFPathSegment_GetClose(segment) and point != current[0]:
+            current.append(current[0])
+    if current:
+        out.append(current)
+    return out
+
+
+def _edge(x0: float, top: float, x1: float, bottom: float, orientation: str, object_type: str) -> dict:
+    x0, x1, top, bottom = min(x0, x1), max(x0, x1), min(top, bottom), max(top, bottom)
+    return {"object_type": object_type, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
+            "width": x1 - x0, "height": bottom - top, "orientation": orientation}
+
+
+def _is_rectangle(points: list[tuple[float, float]]) -> bool:
+    if len(points) != 5 or not _same(points[0], points[4]):
+        return False
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points[:4]
+    close = _close
+    return (close(x0, x1) and close(y1, y2) and close(x2, x3) and close(y3, y0)) or \
+           (close(y0, y1) and close(x1, x2) and close(y2, y3) and close(x3, x0))
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= AXIS_EPSILON
+
+
+def _same(p: tuple[float, float], q: tuple[float, float]) -> bool:
+    return _close(p[0], q[0]) and _close(p[1], q[1])
+
+
+def subpath_edges(points: list[tuple[float, float]]) -> list[dict]:
+    """A subpath (points on the page, top-left origin) -> edges: a rectangle's four sides, else each straight
+    horizontal or vertical segment. Diagonals and curves are not rules."""
+    if len(points) > 3 and _same(points[-2], points[0]) and _same(points[-1], points[0]):
+        points = points[:-1]  # a closed path whose last segment already returned to the start
+    if _is_rectangle(points):
+        xs, ys = [p[0] for p in points[:4]], [p[1] for p in points[:4]]
+        left, right, top, bottom = min(xs), max(xs), min(ys), max(ys)
+        return [_edge(left, top, right, top, "h", "rect_edge"), _edge(left, bottom, right, bottom, "h", "rect_edge"),
+                _edge(left, top, left, bottom, "v", "rect_edge"), _edge(right, top, right, bottom, "v", "rect_edge")]
+    out = []
+    object_type = "line" if len(points) == 2 else "curve_edge"
+    for (xa, ya), (xb, yb) in zip(points, points[1:]):
+        if _close(ya, yb) and not _close(xa, xb):
+            y = (ya + yb) / 2
+            out.append(_edge(xa, y, xb, y, "h", object_type))
+        elif _close(xa, xb) and not _close(ya, yb):
+            x = (xa + xb) / 2
+            out.append(_edge(x, ya, x, yb, "v", object_type))
+    return out
+
+
+def _clip_box(obj, outer: Matrix, to_page: Matrix) -> tuple[float, float, float, float] | None:
+    """The bounding box, on the page, of what the object's clip path lets through (None: not clipped)."""
+    clip = pdfium_c.FPDFPageObj_GetClipPath(obj)
+    if not clip:
+        return None
+    box = None
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for p in range(max(pdfium_c.FPDFClipPath_CountPaths(clip), 0)):
+        points = []
+        for s in range(max(pdfium_c.FPDFClipPath_CountPathSegments(clip, p), 0)):
+            segment = pdfium_c.FPDFClipPath_GetPathSegment(clip, p, s)
+            pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
+            points.append(apply(to_page, *apply(outer, written(x.value), written(y.value))))
+        if not points:
+            continue
+        xs, ys = [q[0] for q in points], [q[1] for q in points]
+        this = (min(xs), min(ys), max(xs), max(ys))
+        box = this if box is None else (max(box[0], this[0]), max(box[1], this[1]), min(box[2], this[2]), min(box[3], this[3]))
+    return box
+
+
+def _clipped(edge: dict, clip: tuple[float, float, float, float] | None) -> dict | None:
+    if clip is None:
+        return edge
+    left, top, right, bottom = clip
+    slack = 0.5  # pt: a rule drawn on the clip's border stays
+    if edge["orientation"] == "h":
+        if not top - slack <= edge["top"] <= bottom + slack:
+            return None
+        x0, x1 = max(edge["x0"], left), min(edge["x1"], right)
+        return None if x1 <= x0 else (edge if (x0, x1) == (edge["x0"], edge["x1"]) else
+                                      _edge(x0, edge["top"], x1, edge["top"], "h", edge["object_type"]))
+    if not left - slack <= edge["x0"] <= right + slack:
+        return None
+    top2, bottom2 = max(edge["top"], top), min(edge["bottom"], bottom)
+    return None if bottom2 <= top2 else (edge if (top2, bottom2) == (edge["top"], edge["bottom"]) else
+                                         _edge(edge["x0"], top2, edge["x0"], bottom2, "v", edge["object_type"]))

@@ -1,0 +1,166 @@
+"""The two text-layer readers (PDFium, the default; pdfminer behind --reader pdfminer) give the same record.
+
+Every text-layer fixture and every text-layer PDF of the shared corpus is read both ways. Where
+the records differ, the case and its reason are named here, and the PDFium record must be at least
+as close to the truth as pdfminer's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import pdfplumber
+import pypdfium2
+import pytest
+
+from conftest import FIXTURES, ROOT, fixture_pdfs, run_cli, truth_of
+from formaudit.detect.grid import find_cell_boxes
+from formaudit.export.json_record import record_json
+from formaudit.ingest.pdfium_paths import subpath_edges
+from formaudit.ingest.pdfium_reader import PdfiumReader
+from formaudit.ingest.pdfminer_reader import PdfminerReader
+from formaudit.pipeline import Options, extract
+from truth import field_diffs
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+# Fixtures whose records differ, and why. Both have tables drawn with no rules, whose cell boxes come from
+# where the characters stand: PDFium reads a font's descent as a whole number of font units and advances
+# from the font program, so boxes move by hundredths of a point. Text and values are the same.
+RULELESS = "no rules: cell boxes come from character boxes, whose descent and advance PDFium reads to the font unit"
+FIXTURE_REASONS = {
+    "department-2020-cppcc-no-rules-two-pages": RULELESS,
+    "project-2020-training-no-rules": RULELESS,
+    "libreoffice-yunnan-project-2022-no-borders": RULELESS,
+}
+BBOX_TOLERANCE = 0.5  # pt: boxes may move this much between readers; a cell is tens of points wide
+
+# Why corpus records may differ, told from the PDF itself.
+RADICALS = re.compile("[\u2e80-\u2fdf]")  # Kangxi Radicals and CJK Radicals Supplement
+RADICAL_REASON = ("the font's ToUnicode maps ideographs to radical code points (部⻔, ⾃); PDFium reads them as "
+                  "the ideographs drawn, pdfminer as written")
+FLOAT32_REASON = ("rules placed through a matrix written with 11 digits (0.74999996875): PDFium keeps float32, "
+                  "so a box's last rounded decimal can differ")
+DESCENT_REASON = ("the font descriptor's descent read differently (pdfminer: the descriptor; PDFium: the font "
+                  "program): text overflowing a clipped cell lands in the neighbouring cell another way")
+
+
+def _record(pdf: Path, reader: str) -> dict:
+    return json.loads(record_json(extract(pdf, display_path=pdf.name, options=Options(reader=reader))))
+
+
+def _boxes_apart(a, b, path: str = "") -> tuple[float, object, object]:
+    """The largest distance between the boxes of two records, and both records with their boxes removed."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        worst, sa, sb = 0.0, {}, {}
+        for key in a.keys() | b.keys():
+            if key == "bbox" and isinstance(a.get(key), list) and isinstance(b.get(key), list):
+                worst = max([worst] + [abs(x - y) for x, y in zip(a[key], b[key])])
+                continue
+            w, sa[key], sb[key] = _boxes_apart(a.get(key), b.get(key), f"{path}/{key}")
+            worst = max(worst, w)
+        return worst, sa, sb
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        parts = [_boxes_apart(x, y, path) for x, y in zip(a, b)]
+        return max([0.0] + [p[0] for p in parts]), [p[1] for p in parts], [p[2] for p in parts]
+    return 0.0, a, b
+
+
+def _wrong_fields(record: dict, truth: dict) -> int:
+    """Fields of the truth a record gets wrong (a missing form: all of its fields)."""
+    wrong = 0
+    for i, want in enumerate(truth["forms"]):
+        got = record["forms"][i] if i < len(record["forms"]) else {}
+        wrong += len(field_diffs(got, want))
+    return wrong
+
+
+@pytest.mark.parametrize("pdf", fixture_pdfs("text"), ids=lambda p: p.stem)
+def test_fixture_same_record_both_ways(pdf: Path):
+    pdfium, pdfminer = _record(pdf, "pdfium"), _record(pdf, "pdfminer")
+    reason = FIXTURE_REASONS.get(pdf.stem)
+    if reason is None:
+        assert json.dumps(pdfium, ensure_ascii=False) == json.dumps(pdfminer, ensure_ascii=False)
+        return
+    worst, a, b = _boxes_apart(pdfium, pdfminer)
+    assert a == b, f"{pdf.stem} differs beyond its boxes ({reason})"
+    assert worst <= BBOX_TOLERANCE, f"{pdf.stem}: boxes {worst:.2f} pt apart ({reason})"
+
+
+def _corpus_pdfs() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return [p for kind in ("digital", "report", "real") for p in sorted((CORPUS / kind).glob("*.pdf"))
+            if not truth_of(p)["source"].get("scan") and not p.name.startswith("scan-")]
+
+
+@cache
+def _has_radicals(pdf: Path) -> bool:
+    with pdfplumber.open(pdf) as doc:
+        return any(RADICALS.search("".join(c["text"] for c in page.chars)) for page in doc.pages)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not beside this checkout")
+@pytest.mark.parametrize("pdf", _corpus_pdfs(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_corpus_same_record_both_ways(pdf: Path):
+    pdfium, pdfminer = _record(pdf, "pdfium"), _record(pdf, "pdfminer")
+    if pdfium == pdfminer:
+        return
+    worst, a, b = _boxes_apart(pdfium, pdfminer)
+    if a == b:  # only boxes differ
+        assert worst <= BBOX_TOLERANCE, f"boxes {worst:.2f} pt apart ({FLOAT32_REASON})"
+        return
+    reasons = [RADICAL_REASON] if _has_radicals(pdf) else [DESCENT_REASON]
+    truth = truth_of(pdf)
+    assert _wrong_fields(pdfium, truth) <= _wrong_fields(pdfminer, truth), \
+        f"the PDFium record is further from the truth than pdfminer's; they differ because {reasons[0]}"
+
+
+def test_a_path_of_many_lines_is_many_rules():
+    """One subpath drawn as a zig-zag of horizontal and vertical segments gives one edge per segment; a
+    diagonal and a Bézier curve give none; a closed rectangle gives its four sides."""
+    steps = [(10, 10), (110, 10), (110, 60), (210, 60), (260, 110)]
+    edges = subpath_edges(steps)
+    assert [(e["orientation"], e["x0"], e["top"], e["x1"], e["bottom"]) for e in edges] == [
+        ("h", 10, 10, 110, 10), ("v", 110, 10, 110, 60), ("h", 110, 60, 210, 60)]
+    box = subpath_edges([(0, 0), (50, 0), (50, 20), (0, 20), (0, 0)])
+    assert sorted((e["orientation"], e["x0"], e["top"], e["x1"], e["bottom"]) for e in box) == [
+        ("h", 0, 0, 50, 0), ("h", 0, 20, 50, 20), ("v", 0, 0, 0, 20), ("v", 50, 0, 50, 20)]
+
+
+def _page_of(reader, number: int):
+    try:
+        return reader.page(number)
+    finally:
+        reader.close()
+
+
+def test_pdfium_page_matches_pdfminer_page():
+    """Characters and the cells built from the rules agree, page for page, on a ruled fixture."""
+    pdf = FIXTURES / "national-project-2021-water-clean.pdf"
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        ours = _page_of(PdfiumReader(document), 1)
+    finally:
+        document.close()
+    theirs = _page_of(PdfminerReader(pdf), 1)
+    assert [c["text"] for c in ours.chars if c["text"].strip()] == [c["text"] for c in theirs.chars if c["text"].strip()]
+    for a, b in zip(ours.chars, theirs.chars):
+        assert abs(a["x0"] - b["x0"]) < 0.01 and abs(a["top"] - b["top"]) < 0.01 and a["size"] == pytest.approx(b["size"])
+    assert (ours.width, ours.height) == pytest.approx((theirs.width, theirs.height))
+    assert find_cell_boxes(ours) == find_cell_boxes(theirs)
+
+
+def test_cli_reader_option(tmp_path: Path):
+    pdf = FIXTURES / "national-project-2021-water-clean.pdf"
+    outs = {}
+    for reader in ("pdfium", "pdfminer"):
+        result = run_cli("extract", str(pdf), "--out", str(tmp_path / reader), "--reader", reader)
+        assert result.returncode == 0, result.stderr
+        outs[reader] = (tmp_path / reader / f"{pdf.stem}.json").read_bytes()
+    assert outs["pdfium"] == outs["pdfminer"]
+    bad = run_cli("extract", str(pdf), "--out", str(tmp_path / "x"), "--reader", "poppler")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
