@@ -15,13 +15,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from formaudit.cli import find_pdfs, output_path
 from formaudit.export.duckdb_store import Store
 from formaudit.export.json_record import plain, write_atomic
 from formaudit.export.tables import record_rows
 from formaudit.ingest.pdf import sha256_of
 from formaudit.isolate import Task, outcome_record, reading_options, run_isolated
 from formaudit.limits import RETRIED_CODES, Limits
+from formaudit.paths import find_pdfs, output_path
 from formaudit.pipeline import Options
 from formaudit.record import DocumentError, Record, Source
 

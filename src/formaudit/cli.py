@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 
 from formaudit import __version__
 from formaudit.cli_checks import DPI, WORKERS, Parser, add_limit_options, limits_of, output_folder, run_command
 from formaudit.errors import InputError
 from formaudit.limits import FAILED_CODES
+from formaudit.paths import find_pdfs, output_path
 
 EPILOG = """\
 examples:
@@ -29,31 +29,6 @@ exit status: 0 no error finding, 1 error findings, 2 an input could not be used.
 Every PDF is read in a separate process under the caps --timeout, --memory-mb, --max-mb, --max-pages
 and --max-megapixels: a file that passes one is recorded with a code that says which.
 """
-
-
-def find_pdfs(paths: Iterable[str]) -> list[tuple[Path, Path | None]]:
-    """(pdf, the folder it was found under) for each argument; folders are searched recursively."""
-    out: list[tuple[Path, Path | None]] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() == ".pdf")
-            out.extend((q, p) for q in found)
-        else:
-            out.append((p, None))
-    return out
-
-
-def output_path(out_dir: Path, pdf: Path, root: Path | None, taken: set[Path]) -> Path:
-    """DIR/<stem>.json, keeping sub-folders of a searched folder so that equal names do not collide."""
-    rel = pdf.relative_to(root).parent if root is not None else Path()
-    target = out_dir / rel / f"{pdf.stem}.json"
-    n = 2
-    while target in taken:
-        target = out_dir / rel / f"{pdf.stem}-{n}.json"
-        n += 1
-    taken.add(target)
-    return target
 
 
 def _extract(pdf: Path, args):

@@ -57,7 +57,7 @@ def run_dask(paths: list[str], address, out_dir: Path, *, limits: Limits = Limit
     from dask.distributed import Client, as_completed
 
     from formaudit.batch import Summary, make_plan
-    from formaudit.cli import find_pdfs
+    from formaudit.paths import find_pdfs
 
     started = time.monotonic()
     options = reading_options(limits, grid, reader)
