@@ -17,6 +17,7 @@ from formaudit.detect.forms import find_forms
 from formaudit.detect.grid import read_page
 from formaudit.detect.sections import split_sections
 from formaudit.detect.text_grid import Carried, text_table
+from formaudit.ingest.chars import fold_chars
 from formaudit.ingest.pdf import (
     DocumentError,
     PageScan,
@@ -68,6 +69,7 @@ def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list
                 previous_had_table = False
                 continue
             page = pdf.pages[scan.number - 1]
+            fold_chars(page.chars)  # radical code points -> ideographs, before anything reads the text
             try:
                 if ocr:
                     content = read_scan(path, page, scan)
