@@ -167,9 +167,43 @@ def vertical_edges_from_rules(horizontal_edges: Sequence[dict], chars: Sequence[
     return edges
 
 
+OPEN_END_MIN_RULE = 6.0  # a horizontal edge shorter than this is a stroke's end cap, not a rule
+
+
+def _covered(y: float, x0: float, x1: float, rules: Sequence[dict]) -> bool:
+    """A horizontal rule at y runs across [x0, x1]."""
+    return any(abs(e["top"] - y) <= BOUNDARY_TOLERANCE and e["x0"] <= x0 + BOUNDARY_TOLERANCE
+               and e["x1"] >= x1 - BOUNDARY_TOLERANCE for e in rules)
+
+
+def closing_edges(edges: Sequence[dict]) -> list[dict]:
+    """Horizontal edges where a table's vertical rules stop with no rule across them.
+
+    A browser printing a table cut by a page break draws the cut row's side rules down to the
+    foot of the page (and from the head of the next) but no rule across: that row's cells would
+    be lost. Where two or more vertical rules end at one height and no horizontal rule joins
+    them there, the page edge of the cut row is closed between each pair of neighbours.
+    """
+    verticals = [e for e in edges if e["orientation"] == "v" and e["bottom"] - e["top"] > OPEN_END_MIN_RULE]
+    rules = [e for e in edges if e["orientation"] == "h" and e["x1"] - e["x0"] >= OPEN_END_MIN_RULE]
+    out: list[dict] = []
+    if not verticals:
+        return out
+    # only the lowest and the highest ends: where a page break cuts the last or the first table
+    for end, y in (("top", min(e["top"] for e in verticals)), ("bottom", max(e["bottom"] for e in verticals))):
+        xs = cluster_positions([e["x0"] for e in verticals if abs(e[end] - y) <= BOUNDARY_TOLERANCE])
+        for x0, x1 in zip(xs, xs[1:]):
+            if not _covered(y, x0, x1, rules):
+                out.append({"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0, "height": 0,
+                            "orientation": "h", "object_type": "line"})
+    return out
+
+
 def find_cell_boxes(page: Page) -> list[Sequence[BBox]]:
     """Cells of each ruled table: drawn rules first; with horizontal rules only, rules implied by their ends."""
-    tables = [t.cells for t in page.find_tables(TABLE_SETTINGS) if len(t.cells) >= MIN_CELLS]
+    closing = closing_edges(page.edges)
+    settings = dict(TABLE_SETTINGS, explicit_horizontal_lines=closing) if closing else TABLE_SETTINGS
+    tables = [t.cells for t in page.find_tables(settings) if len(t.cells) >= MIN_CELLS]
     if tables or len(page.horizontal_edges) < 4:
         return tables
     implied = vertical_edges_from_rules(page.horizontal_edges, page.chars)

@@ -151,7 +151,8 @@ def take_meta(sections: FormSections, row: Row) -> bool:
 
 def _is_cut_piece(line: IndicatorLine) -> bool:
     """The lower half of a row cut by a page break: no labels of its own and no numbers."""
-    blank = all(not line.text(f) for f in LABEL_FIELDS if f in line.values)
+    # a label's bracketed tail may wrap onto the next page: 满意度指标 | （10分）
+    blank = all(not label_key(line.text(f)) for f in LABEL_FIELDS if f in line.values)
     no_numbers = all(not line.text(f) for f in ("weight", "score") if f in line.values)
     return blank and no_numbers
 
