@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from pdfplumber.page import Page
 from pdfplumber.utils import cluster_objects, extract_text
 
+from formaudit.detect.spill import spilled_text
 from formaudit.models import BBox, Grid, GridCell, PageContent, TextLine
 from formaudit.normalize.text import UNREADABLE as _CID
 
@@ -68,11 +69,14 @@ def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], sou
         for r in range(r0, r1):
             for c in range(c0, c1):
                 slot.setdefault((r, c), cell)
+    def cell_at(x: float, y: float) -> GridCell | None:
+        return slot.get((bisect_right(ys, y) - 1, bisect_right(xs, x) - 1))
+
+    # a paragraph a spreadsheet drew past its cell belongs to its cell (OCR reads only what is visible)
+    owned = spilled_text(chars, cell_at) if source != "ocr" else {}
     chars_by_cell: dict[int, list[dict]] = {}
     for ch in chars:
-        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
-        r, c = bisect_right(ys, cy) - 1, bisect_right(xs, cx) - 1
-        cell = slot.get((r, c))
+        cell = owned.get(id(ch)) or cell_at((ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2)
         if cell is not None:
             chars_by_cell.setdefault(id(cell), []).append(ch)
     for cell in cells:
