@@ -172,6 +172,7 @@ def vertical_edges_from_rules(horizontal_edges: Sequence[dict], chars: Sequence[
 
 
 OPEN_END_MIN_RULE = 6.0  # a horizontal edge shorter than this is a stroke's end cap, not a rule
+MIN_RULED_ROWS = 2  # horizontal rules a table must draw before its open ends are closed
 
 
 def _covered(y: float, x0: float, x1: float, rules: Sequence[dict]) -> bool:
@@ -193,6 +194,9 @@ def closing_edges(edges: Sequence[dict]) -> list[dict]:
     out: list[dict] = []
     if not verticals:
         return out
+    top, bottom = min(e["top"] for e in verticals), max(e["bottom"] for e in verticals)
+    if len(cluster_positions([e["top"] for e in rules if top <= e["top"] <= bottom])) < MIN_RULED_ROWS:
+        return out  # a table drawn with vertical rules only (or a frame) is read from its text, not closed here
     # only the lowest and the highest ends: where a page break cuts the last or the first table
     for end, y in (("top", min(e["top"] for e in verticals)), ("bottom", max(e["bottom"] for e in verticals))):
         xs = cluster_positions([e["x0"] for e in verticals if abs(e[end] - y) <= BOUNDARY_TOLERANCE])

@@ -157,6 +157,14 @@ def _is_cut_piece(line: IndicatorLine) -> bool:
     return blank and no_numbers
 
 
+def _label_goes_on(above: str, text: str) -> bool:
+    """The text at the top of a page ends the label cut at the foot of the last one."""
+    vocab = vocabulary()
+    key, joined = label_key(text), label_key(above + text)
+    return bool(key and above) and key not in vocab.level1 and key not in vocab.level2 and (
+        joined in vocab.level1 or joined in vocab.level2)
+
+
 def add_indicator(sections: FormSections, row: Row) -> None:
     printed = {f: cell_under(row, h) for f, h in sections.indicator_header.items()}
     line = IndicatorLine({f: [c] if c else [] for f, c in printed.items()}, row.page, printed)
@@ -172,9 +180,13 @@ def add_indicator(sections: FormSections, row: Row) -> None:
     if previous is not None:
         for name in LABEL_FIELDS:
             cell = printed.get(name)
+            if first_on_page and cell is not None and _label_goes_on(previous.text(name), cell.text):
+                previous.values[name].append(cell)  # 可持续影响 | 指标 cut by the page break: one label
+                line.values[name] = previous.values[name]
+                continue
             # A label printed once for a block (a merged cell) applies to every row of it: rows that share
             # the block's cell, and rows below a page break, where the block goes on without its text.
-            if cell is not None and not cell.text and (cell is previous.printed.get(name) or first_on_page):
+            if cell is not None and (cell is previous.printed.get(name) or (not cell.text and first_on_page)):
                 line.values[name] = previous.values.get(name, [])
         if not line.text("level1"):
             line.values["level1"] = previous.values.get("level1", [])
@@ -225,6 +237,7 @@ def split_sections(block: FormBlock) -> FormSections:
             for name, head in s.goals_header.items():
                 cell = cell_under(row, head)
                 held = s.goals.setdefault(name, [])
-                if cell is not None and cell.text and all(cell is not c for c in held):
+                # a part's label next to the goals (绩效指标, a column header) is not goals text
+                if cell is not None and cell.text and not vocabulary().is_label(cell.text) and all(cell is not c for c in held):
                     held.append(cell)
     return s
