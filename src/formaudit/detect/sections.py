@@ -63,6 +63,11 @@ def cell_under(row: Row, header: GridCell) -> GridCell | None:
     return best
 
 
+def cells_within(row: Row, header: GridCell) -> list[GridCell]:
+    """The cells of row standing under a header cell (half of the narrower inside the other), left to right."""
+    return [c for c in row.cells if overlap(c, header) >= 0.5 * min(c.x1 - c.x0, header.x1 - header.x0) > 0]
+
+
 def _one_off(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1
 
@@ -235,9 +240,10 @@ def split_sections(block: FormBlock) -> FormSections:
                 continue
         if mode == "goals":
             for name, head in s.goals_header.items():
-                cell = cell_under(row, head)
                 held = s.goals.setdefault(name, [])
+                # every cell with text under the header (a row without inner rules splits the goals' cell);
                 # a part's label next to the goals (绩效指标, a column header) is not goals text
-                if cell is not None and cell.text and not vocabulary().is_label(cell.text) and all(cell is not c for c in held):
-                    held.append(cell)
+                for cell in cells_within(row, head):
+                    if cell.text and not vocabulary().is_label(cell.text) and all(cell is not c for c in held):
+                        held.append(cell)
     return s

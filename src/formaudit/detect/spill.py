@@ -53,6 +53,20 @@ def _centre(ch: dict) -> tuple[float, float]:
     return (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
 
 
+def _line_owner(run: list[dict], cell_of: Callable[[float, float], GridCell | None]) -> GridCell | None:
+    """One line drawn across empty neighbouring cells (a spreadsheet lets text run on where the
+    next cells are blank): the cell it is centred on when it is, else the cell where it starts."""
+    cells = {id(c): c for ch in run if (c := cell_of(*_centre(ch)))}
+    if len(cells) < 2 or len(run) < MIN_SPILL_CHARS:
+        return None
+    x0, x1 = run[0]["x0"], run[-1]["x1"]
+    middle = (x0 + x1) / 2
+    for cell in cells.values():
+        if abs((cell.x0 + cell.x1) / 2 - middle) <= run[0]["size"]:
+            return cell
+    return cell_of(*_centre(run[0]))
+
+
 def spilled_text(chars: Sequence[dict], cell_of: Callable[[float, float], GridCell | None]) -> dict[int, GridCell]:
     """The characters of spilled paragraphs with the cell that owns them: {id(char): cell}.
 
@@ -63,7 +77,10 @@ def spilled_text(chars: Sequence[dict], cell_of: Callable[[float, float], GridCe
     owned: dict[int, GridCell] = {}
     for para in _paragraphs(_runs(chars)):
         if len(para) < 2:
-            continue  # one line across two cells: a label wider than its cell, left as it is
+            owner = _line_owner(para[0], cell_of)
+            if owner is not None:
+                owned.update((id(ch), owner) for ch in para[0])
+            continue
         whole: list[GridCell] = []
         spills = False
         for run in para:
