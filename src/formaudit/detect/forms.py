@@ -31,12 +31,26 @@ def _closed(rows: list[Row]) -> bool:
     return False
 
 
+def _with_line_above(line: TextLine, above: TextLine | None) -> TextLine:
+    """A title printed over two lines (2021年度城乡困难群众救助资金 / 项目支出绩效自评表): the line
+    just above, centred like it and not a form title itself, is its first half."""
+    if above is None or vocabulary().form_type_of(above.text):
+        return line
+    height = line.bbox[3] - line.bbox[1]
+    close = 0 <= line.bbox[1] - above.bbox[3] <= height
+    centred = abs((above.bbox[0] + above.bbox[2]) - (line.bbox[0] + line.bbox[2])) / 2 <= height
+    if not (close and centred) or len(above.text) > 40:
+        return line
+    bbox = (min(above.bbox[0], line.bbox[0]), above.bbox[1], max(above.bbox[2], line.bbox[2]), line.bbox[3])
+    return TextLine(line.page, bbox, above.text + line.text)
+
+
 def _titles(page: PageContent) -> list[tuple[TextLine, str]]:
     out = []
-    for line in page.lines:
+    for i, line in enumerate(page.lines):
         kind = vocabulary().form_type_of(line.text)
         if kind:
-            out.append((line, kind))
+            out.append((_with_line_above(line, page.lines[i - 1] if i else None), kind))
     return out
 
 

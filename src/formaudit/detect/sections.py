@@ -202,6 +202,16 @@ def is_total_row(row: Row) -> GridCell | None:
     return next((c for c in row.cells if vocabulary().is_total(c.text)), None)
 
 
+def _total_in_header(sections: FormSections, row: Row) -> None:
+    """总分 printed among the form's header cells (填报日期 | … | 总分 | 99): the total score, no weight."""
+    label = is_total_row(row)
+    if label is None or label_key(label.text) in vocabulary().funding_sources:
+        return
+    value = next((c for c in sorted(row.cells, key=lambda c: c.x0) if c.x0 >= label.x1 - 1 and c.text.strip()), None)
+    if value is not None:
+        sections.total = {"score": value, "label": label}
+
+
 def split_sections(block: FormBlock) -> FormSections:
     s = FormSections()
     mode = None
@@ -220,6 +230,7 @@ def split_sections(block: FormBlock) -> FormSections:
                 break
             add_indicator(s, row)
             continue
+        _total_in_header(s, row)
         header = funding_header(row)
         if header:
             s.funding_header, mode = header, "funding"
