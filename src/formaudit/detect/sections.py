@@ -162,6 +162,13 @@ def _is_cut_piece(line: IndicatorLine) -> bool:
     return blank and no_numbers
 
 
+def _same_values(line: IndicatorLine, previous: IndicatorLine) -> bool:
+    """Every value cell with text in this row is the very cell of the row above (one merged cell)."""
+    cells = [c for f, c in line.printed.items() if f not in LABEL_FIELDS and c is not None and c.text]
+    return bool(cells) and all(c is previous.printed.get(f) for f, c in line.printed.items()
+                               if f not in LABEL_FIELDS and c is not None and c.text)
+
+
 def _label_goes_on(above: str, text: str) -> bool:
     """The text at the top of a page ends the label cut at the foot of the last one."""
     vocab = vocabulary()
@@ -175,6 +182,14 @@ def add_indicator(sections: FormSections, row: Row) -> None:
     line = IndicatorLine({f: [c] if c else [] for f, c in printed.items()}, row.page, printed)
     previous = sections.indicators[-1] if sections.indicators else None
     first_on_page = previous is not None and previous.page != row.page
+    if previous is not None and _same_values(line, previous):
+        # the row band of a value cell that spans it: a label's wrapped lines read as rows of their own
+        for name in LABEL_FIELDS:
+            cell = printed.get(name)
+            held = previous.values.setdefault(name, [])
+            if cell is not None and cell.text and all(cell is not c for c in held):
+                held.append(cell)
+        return
     if first_on_page and _is_cut_piece(line):
         for name, cells in line.values.items():
             for cell in cells:

@@ -42,6 +42,7 @@ def weight_in_label(text: str | None) -> float | None:
 
 _TITLE_TAIL = re.compile(r"[\s(（\[【]*(?:\d{4}\s*年度?)?[)）\]】]*[:：]?$")
 TITLE_MAX_CHARS = 40
+LABEL_PREFIX_MIN = 5  # a wrapped label's first line is known as a label from this many characters
 
 
 def _ends_title(squeezed: str, label: str) -> bool:
@@ -70,8 +71,13 @@ class Vocabulary:
     def is_label(self, text: str | None) -> bool:
         """Text that is a label of the form (a column header, a section's name), never a value."""
         key = label_key(text)
-        return bool(key) and (key in self.section_labels or key in self.indicator_columns or key in self.funding_columns
-                              or key in self.goals or key in self.meta)
+        if not key:
+            return False
+        labels = (self.section_labels, self.indicator_columns, self.funding_columns, self.goals, self.meta)
+        if any(key in group for group in labels):
+            return True
+        # a long label wrapped in a narrow cell, its last characters on the next row (偏差原因分析及改进措 | 施)
+        return len(key) >= LABEL_PREFIX_MIN and any(lbl.startswith(key) for group in labels for lbl in group)
 
     def is_total(self, text: str | None) -> bool:
         """The label of a form's total row (总分, 合计)."""
