@@ -34,7 +34,9 @@ def _runs(chars: Sequence[dict]) -> list[list[dict]]:
 
 
 def _paragraphs(runs: list[list[dict]]) -> list[list[list[dict]]]:
-    """Runs written one after the other, each a line below the last and overlapping it: one paragraph."""
+    """Runs written one after the other, each a line below the last and overlapping it: one paragraph.
+    (A space inside a line splits it into two runs and the paragraph there: not joined, as a
+    spreadsheet writes neighbouring cells' text just as close.)"""
     paragraphs: list[list[list[dict]]] = []
     for run in runs:
         last = paragraphs[-1][-1] if paragraphs else None
