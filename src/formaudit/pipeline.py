@@ -16,6 +16,7 @@ from formaudit.detect.grid import read_page
 from formaudit.detect.sections import split_sections
 from formaudit.detect.text_grid import Carried, text_table
 from formaudit.ingest.caps import check_rendered, check_structure
+from formaudit.ingest.chars import fold_chars
 from formaudit.ingest.pdf import (
     DocumentError,
     PageScan,
@@ -91,7 +92,9 @@ def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: li
             if ocr:
                 content = read_scan(path, scan, *reader.size(scan.number))
             else:
-                content, carried = read_text_page(path, reader.page(scan.number), scan, options, previous_header)
+                page = reader.page(scan.number)
+                fold_chars(page.chars)  # radical code points -> ideographs, before anything reads the text
+                content, carried = read_text_page(path, page, scan, options, previous_header)
         except (MemoryError, SystemError) as exc:
             # Out of memory, possibly seen through C code that lost the exception ("returned NULL
             # without setting an exception"): the caller's memory cap, not a broken page.

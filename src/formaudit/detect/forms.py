@@ -31,13 +31,38 @@ def _closed(rows: list[Row]) -> bool:
     return False
 
 
+def _with_line_above(line: TextLine, above: TextLine | None) -> TextLine:
+    """A title printed over two lines (2021年度城乡困难群众救助资金 / 项目支出绩效自评表): the line
+    just above, centred like it and not a form title itself, is its first half."""
+    if above is None or vocabulary().form_type_of(above.text):
+        return line
+    height = line.bbox[3] - line.bbox[1]
+    close = 0 <= line.bbox[1] - above.bbox[3] <= height
+    centred = abs((above.bbox[0] + above.bbox[2]) - (line.bbox[0] + line.bbox[2])) / 2 <= height
+    if not (close and centred) or len(above.text) > 40:
+        return line
+    bbox = (min(above.bbox[0], line.bbox[0]), above.bbox[1], max(above.bbox[2], line.bbox[2]), line.bbox[3])
+    return TextLine(line.page, bbox, above.text + line.text)
+
+
 def _titles(page: PageContent) -> list[tuple[TextLine, str]]:
     out = []
-    for line in page.lines:
+    for i, line in enumerate(page.lines):
         kind = vocabulary().form_type_of(line.text)
         if kind:
-            out.append((line, kind))
+            out.append((_with_line_above(line, page.lines[i - 1] if i else None), kind))
     return out
+
+
+def _kind_of(rows: list[Row]) -> str:
+    """A title that does not say the form's type: a 项目名称 row makes it a project form."""
+    meta = vocabulary().meta
+    return "project" if any(meta.get(label_key(c.text)) == "project_name" for row in rows for c in row.cells) else "department"
+
+
+def _untitled(grid_rows: list[Row]) -> bool:
+    """A table that is a form by its structure alone: the indicator header and a total row."""
+    return any(_has_indicator_header(r) for r in grid_rows) and any(_is_total_row(r) for r in grid_rows)
 
 
 def find_forms(pages: list[PageContent]) -> list[FormBlock]:
@@ -50,7 +75,9 @@ def find_forms(pages: list[PageContent]) -> list[FormBlock]:
         # grids above the first title on this page continue the open form from the previous page
         first_title_top = titles[0][0].bbox[1] if titles else float("inf")
         continuing = [g for g in grids if g.bbox[1] < first_title_top]
+        claimed: set[int] = set()
         if open_form is not None and continuing and open_form.pages[-1] == page.number - 1:
+            claimed.update(map(id, continuing))
             for grid in continuing:
                 open_form.rows.extend(grid.rows())
             open_form.pages.append(page.number)
@@ -61,9 +88,16 @@ def find_forms(pages: list[PageContent]) -> list[FormBlock]:
         for t, (title, kind) in enumerate(titles):
             next_top = titles[t + 1][0].bbox[1] if t + 1 < len(titles) else float("inf")
             own = [g for g in grids if title.bbox[1] < g.bbox[1] < next_top]
+            claimed.update(map(id, own))
             header_lines = [ln for ln in page.lines if title.bbox[1] < ln.bbox[1] < min([g.bbox[1] for g in own] + [next_top])]
             rows = [row for g in own for row in g.rows()]
-            form = FormBlock(kind, title, header_lines, rows, [page.number])
+            form = FormBlock(_kind_of(rows) if kind == "any" else kind, title, header_lines, rows, [page.number])
             forms.append(form)
             open_form = None if _closed(rows) else form
+        for grid in grids:  # a whole form with no title line: its structure says what it is
+            rows = grid.rows()
+            if id(grid) not in claimed and _untitled(rows):
+                title = TextLine(page.number, grid.bbox, "")
+                above = [ln for ln in page.lines if ln.bbox[3] <= grid.bbox[1]]
+                forms.append(FormBlock(_kind_of(rows), title, above[-3:], rows, [page.number]))
     return [f for f in forms if f.rows]

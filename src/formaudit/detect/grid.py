@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pdfplumber import table as plumber_table
 from pdfplumber.utils import cluster_objects, extract_text, filter_edges, obj_to_edges
 
+from formaudit.detect.spill import spilled_text
 from formaudit.ingest.pdfium_reader import TextLayerPage
 from formaudit.models import BBox, Grid, GridCell, PageContent, TextLine
 from formaudit.normalize.text import UNREADABLE as _CID
@@ -70,11 +71,14 @@ def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], sou
         for r in range(r0, r1):
             for c in range(c0, c1):
                 slot.setdefault((r, c), cell)
+    def cell_at(x: float, y: float) -> GridCell | None:
+        return slot.get((bisect_right(ys, y) - 1, bisect_right(xs, x) - 1))
+
+    # a paragraph a spreadsheet drew past its cell belongs to its cell (OCR reads only what is visible)
+    owned = spilled_text(chars, cell_at) if source != "ocr" else {}
     chars_by_cell: dict[int, list[dict]] = {}
     for ch in chars:
-        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
-        r, c = bisect_right(ys, cy) - 1, bisect_right(xs, cx) - 1
-        cell = slot.get((r, c))
+        cell = owned.get(id(ch)) or cell_at((ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2)
         if cell is not None:
             chars_by_cell.setdefault(id(cell), []).append(ch)
     for cell in cells:
@@ -172,13 +176,15 @@ def vertical_edges_from_rules(horizontal_edges: Sequence[dict], chars: Sequence[
 PREFILTER_MIN_LENGTH = 1  # pt: pdfplumber's edge_min_length_prefilter, applied before edges are merged
 
 
-def tables_from_edges(edges: Sequence[dict], vertical: Sequence[dict] | None = None) -> list[list[BBox]]:
+def tables_from_edges(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
+                      extra_horizontal: Sequence[dict] = ()) -> list[list[BBox]]:
     """pdfplumber's chain on plain edges, as its TableFinder runs it with TABLE_SETTINGS ("lines"):
-    merge, drop the short, intersect, cells, tables. `vertical` replaces the drawn vertical edges."""
+    merge, drop the short, intersect, cells, tables. `vertical` replaces the drawn vertical edges;
+    `extra_horizontal` is added to the drawn horizontal ones (as explicit_horizontal_lines would be)."""
     tol = TABLE_SETTINGS["snap_tolerance"]
     v = [e for d in vertical for e in obj_to_edges(d)] if vertical is not None else \
         filter_edges(edges, "v", min_length=PREFILTER_MIN_LENGTH)
-    h = filter_edges(edges, "h", min_length=PREFILTER_MIN_LENGTH)
+    h = filter_edges(edges, "h", min_length=PREFILTER_MIN_LENGTH) + [e for d in extra_horizontal for e in obj_to_edges(d)]
     merged = plumber_table.merge_edges(list(v) + h, tol, tol, TABLE_SETTINGS["join_tolerance"], TABLE_SETTINGS["join_tolerance"])
     merged = filter_edges(merged, min_length=TABLE_SETTINGS["edge_min_length"])
     crossings = plumber_table.edges_to_intersections(merged, TABLE_SETTINGS["intersection_tolerance"],
@@ -187,9 +193,45 @@ def tables_from_edges(edges: Sequence[dict], vertical: Sequence[dict] | None = N
     return [t for t in plumber_table.cells_to_tables(cells) if len(t) >= MIN_CELLS]
 
 
+OPEN_END_MIN_RULE = 6.0  # a horizontal edge shorter than this is a stroke's end cap, not a rule
+MIN_RULED_ROWS = 2  # horizontal rules a table must draw before its open ends are closed
+
+
+def _covered(y: float, x0: float, x1: float, rules: Sequence[dict]) -> bool:
+    """A horizontal rule at y runs across [x0, x1]."""
+    return any(abs(e["top"] - y) <= BOUNDARY_TOLERANCE and e["x0"] <= x0 + BOUNDARY_TOLERANCE
+               and e["x1"] >= x1 - BOUNDARY_TOLERANCE for e in rules)
+
+
+def closing_edges(edges: Sequence[dict]) -> list[dict]:
+    """Horizontal edges where a table's vertical rules stop with no rule across them.
+
+    A browser printing a table cut by a page break draws the cut row's side rules down to the
+    foot of the page (and from the head of the next) but no rule across: that row's cells would
+    be lost. Where two or more vertical rules end at one height and no horizontal rule joins
+    them there, the page edge of the cut row is closed between each pair of neighbours.
+    """
+    verticals = [e for e in edges if e["orientation"] == "v" and e["bottom"] - e["top"] > OPEN_END_MIN_RULE]
+    rules = [e for e in edges if e["orientation"] == "h" and e["x1"] - e["x0"] >= OPEN_END_MIN_RULE]
+    out: list[dict] = []
+    if not verticals:
+        return out
+    top, bottom = min(e["top"] for e in verticals), max(e["bottom"] for e in verticals)
+    if len(cluster_positions([e["top"] for e in rules if top <= e["top"] <= bottom])) < MIN_RULED_ROWS:
+        return out  # a table drawn with vertical rules only (or a frame) is read from its text, not closed here
+    # only the lowest and the highest ends: where a page break cuts the last or the first table
+    for end, y in (("top", min(e["top"] for e in verticals)), ("bottom", max(e["bottom"] for e in verticals))):
+        xs = cluster_positions([e["x0"] for e in verticals if abs(e[end] - y) <= BOUNDARY_TOLERANCE])
+        for x0, x1 in zip(xs, xs[1:]):
+            if not _covered(y, x0, x1, rules):
+                out.append({"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0, "height": 0,
+                            "orientation": "h", "object_type": "line"})
+    return out
+
+
 def find_cell_boxes(page: TextLayerPage) -> list[Sequence[BBox]]:
     """Cells of each ruled table: drawn rules first; with horizontal rules only, rules implied by their ends."""
-    tables = tables_from_edges(page.edges)
+    tables = tables_from_edges(page.edges, extra_horizontal=closing_edges(page.edges))
     horizontal = page.horizontal_edges
     if tables or len(horizontal) < 4:
         return tables

@@ -63,6 +63,11 @@ def cell_under(row: Row, header: GridCell) -> GridCell | None:
     return best
 
 
+def cells_within(row: Row, header: GridCell) -> list[GridCell]:
+    """The cells of row standing under a header cell (half of the narrower inside the other), left to right."""
+    return [c for c in row.cells if overlap(c, header) >= 0.5 * min(c.x1 - c.x0, header.x1 - header.x0) > 0]
+
+
 def _one_off(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1
 
@@ -151,9 +156,25 @@ def take_meta(sections: FormSections, row: Row) -> bool:
 
 def _is_cut_piece(line: IndicatorLine) -> bool:
     """The lower half of a row cut by a page break: no labels of its own and no numbers."""
-    blank = all(not line.text(f) for f in LABEL_FIELDS if f in line.values)
+    # a label's bracketed tail may wrap onto the next page: 满意度指标 | （10分）
+    blank = all(not label_key(line.text(f)) for f in LABEL_FIELDS if f in line.values)
     no_numbers = all(not line.text(f) for f in ("weight", "score") if f in line.values)
     return blank and no_numbers
+
+
+def _same_values(line: IndicatorLine, previous: IndicatorLine) -> bool:
+    """Every value cell with text in this row is the very cell of the row above (one merged cell)."""
+    cells = [c for f, c in line.printed.items() if f not in LABEL_FIELDS and c is not None and c.text]
+    return bool(cells) and all(c is previous.printed.get(f) for f, c in line.printed.items()
+                               if f not in LABEL_FIELDS and c is not None and c.text)
+
+
+def _label_goes_on(above: str, text: str) -> bool:
+    """The text at the top of a page ends the label cut at the foot of the last one."""
+    vocab = vocabulary()
+    key, joined = label_key(text), label_key(above + text)
+    return bool(key and above) and key not in vocab.level1 and key not in vocab.level2 and (
+        joined in vocab.level1 or joined in vocab.level2)
 
 
 def add_indicator(sections: FormSections, row: Row) -> None:
@@ -161,6 +182,14 @@ def add_indicator(sections: FormSections, row: Row) -> None:
     line = IndicatorLine({f: [c] if c else [] for f, c in printed.items()}, row.page, printed)
     previous = sections.indicators[-1] if sections.indicators else None
     first_on_page = previous is not None and previous.page != row.page
+    if previous is not None and _same_values(line, previous):
+        # the row band of a value cell that spans it: a label's wrapped lines read as rows of their own
+        for name in LABEL_FIELDS:
+            cell = printed.get(name)
+            held = previous.values.setdefault(name, [])
+            if cell is not None and cell.text and all(cell is not c for c in held):
+                held.append(cell)
+        return
     if first_on_page and _is_cut_piece(line):
         for name, cells in line.values.items():
             for cell in cells:
@@ -171,9 +200,13 @@ def add_indicator(sections: FormSections, row: Row) -> None:
     if previous is not None:
         for name in LABEL_FIELDS:
             cell = printed.get(name)
+            if first_on_page and cell is not None and _label_goes_on(previous.text(name), cell.text):
+                previous.values[name].append(cell)  # 可持续影响 | 指标 cut by the page break: one label
+                line.values[name] = previous.values[name]
+                continue
             # A label printed once for a block (a merged cell) applies to every row of it: rows that share
             # the block's cell, and rows below a page break, where the block goes on without its text.
-            if cell is not None and not cell.text and (cell is previous.printed.get(name) or first_on_page):
+            if cell is not None and (cell is previous.printed.get(name) or (not cell.text and first_on_page)):
                 line.values[name] = previous.values.get(name, [])
         if not line.text("level1"):
             line.values["level1"] = previous.values.get("level1", [])
@@ -182,6 +215,16 @@ def add_indicator(sections: FormSections, row: Row) -> None:
 
 def is_total_row(row: Row) -> GridCell | None:
     return next((c for c in row.cells if vocabulary().is_total(c.text)), None)
+
+
+def _total_in_header(sections: FormSections, row: Row) -> None:
+    """总分 printed among the form's header cells (填报日期 | … | 总分 | 99): the total score, no weight."""
+    label = is_total_row(row)
+    if label is None or label_key(label.text) in vocabulary().funding_sources:
+        return
+    value = next((c for c in sorted(row.cells, key=lambda c: c.x0) if c.x0 >= label.x1 - 1 and c.text.strip()), None)
+    if value is not None:
+        sections.total = {"score": value, "label": label}
 
 
 def split_sections(block: FormBlock) -> FormSections:
@@ -202,6 +245,7 @@ def split_sections(block: FormBlock) -> FormSections:
                 break
             add_indicator(s, row)
             continue
+        _total_in_header(s, row)
         header = funding_header(row)
         if header:
             s.funding_header, mode = header, "funding"
@@ -222,8 +266,10 @@ def split_sections(block: FormBlock) -> FormSections:
                 continue
         if mode == "goals":
             for name, head in s.goals_header.items():
-                cell = cell_under(row, head)
                 held = s.goals.setdefault(name, [])
-                if cell is not None and cell.text and all(cell is not c for c in held):
-                    held.append(cell)
+                # every cell with text under the header (a row without inner rules splits the goals' cell);
+                # a part's label next to the goals (绩效指标, a column header) is not goals text
+                for cell in cells_within(row, head):
+                    if cell.text and not vocabulary().is_label(cell.text) and all(cell is not c for c in held):
+                        held.append(cell)
     return s

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pypdfium2
 
+from formaudit.ingest.chars import fold_text
+
 # pdfminer prints "Could not get FontBBox from font descriptor" once per character on many
 # Chinese PDFs: keep its real errors, drop the noise.
 for _name in ("pdfminer", "pdfminer.pdffont", "pdfminer.pdfpage", "pdfminer.pdfinterp", "pdfminer.converter",
@@ -106,7 +108,7 @@ def scan_keeping(doc: pypdfium2.PdfDocument, keep: Callable[[PageScan], bool] | 
             # images matter only where there is no text (a scan); counting them costs a walk of all objects
             images = 0 if text.strip() else sum(
                 1 for obj in page.get_objects(max_depth=1) if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE)
-            squeezed = re.sub(r"\s+", "", text)
+            squeezed = fold_text(re.sub(r"\s+", "", text))
             garbled = len(_GARBLED.findall(squeezed)) / len(squeezed) if squeezed else 0.0
             scan = PageScan(i + 1, squeezed, len(squeezed), images, round(garbled, 3))
             scans.append(scan)

@@ -40,6 +40,19 @@ def weight_in_label(text: str | None) -> float | None:
     return int(value) if value.is_integer() else value
 
 
+_TITLE_TAIL = re.compile(r"[\s(（\[【]*(?:\d{4}\s*年度?)?[)）\]】]*[:：]?$")
+TITLE_MAX_CHARS = 40
+LABEL_PREFIX_MIN = 5  # a wrapped label's first line is known as a label from this many characters
+
+
+def _ends_title(squeezed: str, label: str) -> bool:
+    """A title line: short, and the form's name ends it (a year in brackets may follow)."""
+    if len(squeezed) > TITLE_MAX_CHARS:
+        return False
+    tail = squeezed[squeezed.rindex(label) + len(label):]
+    return _TITLE_TAIL.fullmatch(tail) is not None
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     form_type: dict[str, str]
@@ -53,16 +66,31 @@ class Vocabulary:
     level2: dict[str, str]
     total: frozenset[str]
     empty: frozenset[str]
+    section_labels: frozenset[str] = frozenset()
+
+    def is_label(self, text: str | None) -> bool:
+        """Text that is a label of the form (a column header, a section's name), never a value."""
+        key = label_key(text)
+        if not key:
+            return False
+        labels = (self.section_labels, self.indicator_columns, self.funding_columns, self.goals, self.meta)
+        if any(key in group for group in labels):
+            return True
+        # a long label wrapped in a narrow cell, its last characters on the next row (偏差原因分析及改进措 | 施)
+        return len(key) >= LABEL_PREFIX_MIN and any(lbl.startswith(key) for group in labels for lbl in group)
 
     def is_total(self, text: str | None) -> bool:
         """The label of a form's total row (总分, 合计)."""
         return label_key(text) in self.total
 
     def form_type_of(self, title: str) -> str | None:
-        """department/project for a title line, matched on its whitespace-free text."""
+        """department/project for a title line, matched on its whitespace-free text; "any" for a
+        self-evaluation title that does not say which (the table tells)."""
         squeezed = re.sub(r"\s+", "", unicodedata.normalize("NFKC", title))
         for label, kind in sorted(self.form_type.items(), key=lambda kv: -len(kv[0])):
             if label in squeezed:
+                if kind == "any" and not _ends_title(squeezed, label):
+                    continue  # prose naming a 自评表 is not a title
                 return kind
         return None
 
@@ -107,4 +135,5 @@ def vocabulary() -> Vocabulary:
         level2=_invert(data["indicators"]["level2"]),
         total=frozenset(label_key(x) for x in data["total"]["labels"]),
         empty=frozenset(re.sub(r"\s+", "", x) for x in data["numbers"]["empty"]),
+        section_labels=frozenset(label_key(x) for x in data.get("sections", {}).get("labels", [])),
     )
