@@ -13,7 +13,7 @@ help:
 	@echo "make test-fast the fast tier (under a minute: no OCR, browser, Dask or archive-sized batches)"
 	@echo "make bench     speed and memory figures"
 	@echo "make fixtures  regenerate the fixture PDFs and their truth files (needs CJK fonts, LibreOffice)"
-	@echo "make lint      ruff"
+	@echo "make lint      ruff, and the layers: an import may only point down the list in pyproject.toml"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "formaudit needs Python 3.11 or newer"; exit 1; }
@@ -53,6 +53,7 @@ fixtures: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests fixtures bench
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from formaudit.normalize.labels import label_key, vocabulary, weight_in_label
 from formaudit.normalize.numbers import parse_number
 from formaudit.normalize.text import clean_text, is_unreadable
+from formaudit.vocabulary import label_key, vocabulary, weight_in_label
 
 
 @pytest.mark.parametrize("printed,field", [

@@ -46,8 +46,7 @@ class Record(contract.Record):
         >>> frames = formaudit.read_pdf("form.pdf").to_frames()
         >>> frames["funding"][["source", "budget", "executed", "rate"]]
         """
-        from formaudit.dataset import frame
-        from formaudit.export.tables import arrow_table, record_rows
+        from formaudit.export.tables import arrow_table, frame, record_rows
 
         rows = record_rows(self, 0, 0.0)
         return {name: frame(arrow_table(name, rows[name])) for name in FRAME_TABLES}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from formaudit.export.duckdb_store import STATS_QUERIES, NotADataset, open_dataset_connection, records_of
-from formaudit.export.tables import KEYS, SCHEMAS
+from formaudit.export.tables import KEYS, SCHEMAS, frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,22 +20,6 @@ if TYPE_CHECKING:
     from formaudit.api import Record
 
 __all__ = ["Dataset", "NotADataset", "frame", "open_dataset"]
-
-
-def frame(table: pa.Table) -> "pd.DataFrame":
-    """An Arrow table as a DataFrame with numbers as numbers: integer columns stay integers where a
-    value is missing (pandas' Int32/Int64, not floats), DuckDB's wide sums become plain integers or floats."""
-    import pandas as pd
-
-    columns = []
-    for column, field in zip(table.columns, table.schema):
-        if pa.types.is_decimal(field.type):
-            column = column.cast(pa.int64() if field.type.scale == 0 else pa.float64())
-        columns.append(column)
-    table = pa.Table.from_arrays(columns, names=table.column_names)
-    mapping = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
-               pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
-    return table.to_pandas(types_mapper=mapping.get)
 
 
 class Dataset:

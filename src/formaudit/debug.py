@@ -14,11 +14,11 @@ import pypdfium2
 from PIL import Image, ImageDraw
 
 from formaudit.detect.forms import find_forms
-from formaudit.detect.sections import FormSections, split_sections
+from formaudit.detect.sections import split_sections
 from formaudit.export.json_record import plain
 from formaudit.ingest.caps import check_page_pixels, check_rendered, check_structure
 from formaudit.ingest.pdf import check_file, open_document, scan_document
-from formaudit.models import GridCell, PageContent
+from formaudit.models import FormSections, GridCell, PageContent
 from formaudit.normalize.build import build_form
 from formaudit.pipeline import Options, read_pages
 

@@ -56,8 +56,8 @@ def run_dask(paths: list[str], address, out_dir: Path, *, limits: Limits = Limit
              retry_failed: bool = True, grid: str = "pdfplumber", reader: str = "pdfium", quiet: bool = False):
     from dask.distributed import Client, as_completed
 
-    from formaudit.batch import Summary, make_plan
     from formaudit.paths import find_pdfs
+    from formaudit.plan import Summary, make_plan
 
     started = time.monotonic()
     options = reading_options(limits, grid, reader)

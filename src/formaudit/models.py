@@ -94,3 +94,37 @@ class FormBlock:
     header_lines: list[TextLine]  # lines between the title and the table (year, 单位：元)
     rows: list[Row]
     pages: list[int]
+
+
+# ---------------------------------------------------------------- a form's sections (detect -> normalize)
+
+
+@dataclass
+class FundingLine:
+    source: str
+    label: GridCell
+    values: dict[str, GridCell | None]
+
+
+@dataclass
+class IndicatorLine:
+    # field -> the cells its text is read from; more than one when a page break cut the row
+    values: dict[str, list[GridCell]]
+    page: int = 0
+    printed: dict[str, GridCell | None] = field(default_factory=dict)  # the cell under each header in this row
+
+    def text(self, name: str) -> str:
+        return "".join(c.text for c in self.values.get(name, []))
+
+
+@dataclass
+class FormSections:
+    meta: dict[str, GridCell] = field(default_factory=dict)
+    funding_header: dict[str, GridCell] = field(default_factory=dict)
+    funding_context: list[str] = field(default_factory=list)  # section label and header texts (万元/元)
+    funding: list[FundingLine] = field(default_factory=list)
+    goals_header: dict[str, GridCell] = field(default_factory=dict)
+    goals: dict[str, list[GridCell]] = field(default_factory=dict)
+    indicator_header: dict[str, GridCell] = field(default_factory=dict)
+    indicators: list[IndicatorLine] = field(default_factory=list)
+    total: dict[str, GridCell | None] = field(default_factory=dict)

@@ -9,7 +9,7 @@ on without their text, are joined back by the sectionizer (it sees the page chan
 from __future__ import annotations
 
 from formaudit.models import FormBlock, PageContent, Row, TextLine
-from formaudit.normalize.labels import label_key, vocabulary
+from formaudit.vocabulary import label_key, vocabulary
 
 
 def _is_total_row(row: Row) -> bool:

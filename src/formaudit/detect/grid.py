@@ -15,9 +15,9 @@ from pdfplumber import table as plumber_table
 from pdfplumber.utils import cluster_objects, extract_text, filter_edges, obj_to_edges
 
 from formaudit.detect.spill import spilled_text
+from formaudit.ingest.chars import UNREADABLE as _CID
 from formaudit.ingest.pdfium_reader import TextLayerPage
 from formaudit.models import BBox, Grid, GridCell, PageContent, TextLine
-from formaudit.normalize.text import UNREADABLE as _CID
 
 TABLE_SETTINGS = {
     "vertical_strategy": "lines",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from formaudit.models import BBox
-from formaudit.normalize.labels import label_key, vocabulary
+from formaudit.vocabulary import label_key, vocabulary
 
 CHUNK_GAP_EM = 0.6  # a horizontal gap wider than this (in font sizes) separates two cells' text
 PARAGRAPH_GAP_EM = 0.45  # lines of one wrapped cell are closer than this (in font sizes)

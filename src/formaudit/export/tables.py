@@ -7,6 +7,7 @@ of one PDF under several names are processed once. A form is `<sha256>:<index>`.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -14,6 +15,9 @@ from formaudit import __version__
 from formaudit.export.json_record import record_dict
 from formaudit.limits import FAILED_CODES
 from formaudit.record import Record
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMAS: dict[str, pa.Schema] = {
     "documents": pa.schema([
@@ -120,3 +124,19 @@ def record_rows(record: Record, size_bytes: int, seconds: float, peak_mb: float 
 def arrow_table(name: str, rows: list[dict]) -> pa.Table:
     schema = SCHEMAS[name]
     return pa.Table.from_pylist([{c: r.get(c) for c in schema.names} for r in rows], schema=schema)
+
+
+def frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as a DataFrame with numbers as numbers: integer columns stay integers where a
+    value is missing (pandas' Int32/Int64, not floats), DuckDB's wide sums become plain integers or floats."""
+    import pandas as pd
+
+    columns = []
+    for column, field in zip(table.columns, table.schema):
+        if pa.types.is_decimal(field.type):
+            column = column.cast(pa.int64() if field.type.scale == 0 else pa.float64())
+        columns.append(column)
+    table = pa.Table.from_arrays(columns, names=table.column_names)
+    mapping = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+               pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+    return table.to_pandas(types_mapper=mapping.get)

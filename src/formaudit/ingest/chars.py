@@ -8,8 +8,12 @@ character dicts with a "text" key (pdfplumber's, PDFium's, OCR's).
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
+
+# what a reader gives for a glyph it cannot map to Unicode: pdfminer's (cid:N), PDFium's U+FFFD
+UNREADABLE = re.compile(r"\(cid:\d+\)|\ufffd")
 
 
 @cache

@@ -6,12 +6,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from formaudit.detect.sections import FormSections, IndicatorLine
-from formaudit.models import FormBlock, GridCell
-from formaudit.normalize.labels import label_key, vocabulary, weight_in_label
+from formaudit.models import FormBlock, FormSections, GridCell, IndicatorLine
 from formaudit.normalize.numbers import parse_number, repair_ocr_number
 from formaudit.normalize.text import clean_text, is_unreadable
 from formaudit.record import CellRef, DocumentError, Form, FundingRow, Goals, Indicator, Total
+from formaudit.vocabulary import label_key, vocabulary, weight_in_label
 
 COMPARISONS = {"=", "≥", "≤", ">", "<", "﹦", ">=", "<="}
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from formaudit.normalize.labels import vocabulary
+from formaudit.vocabulary import vocabulary
 
 _NUMBER = re.compile(r"^[+-]?(\d+(?:\.\d*)?|\.\d+)$")
 # Units and words that printed numbers carry in number columns: 10分, 1,763万元, 96%.

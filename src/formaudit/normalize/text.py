@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from formaudit.ingest.chars import UNREADABLE
+
 # CJK ideographs and the punctuation that sits with them (，。、：；（）“”《》…).
 CJK_CHARS = r"\u2018-\u201f\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK = f"[{CJK_CHARS}]"
@@ -15,7 +17,6 @@ _MARKUP = re.compile(r"<(?:/\s*)?(?:p|ol|ul|li|br|span|div|font|strong|em|b|i|u|
                      r"|</?(?:ol|ul|span|div|font|p)(?=style|class)[^<>]*>"
                      r"|</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _SPACE_NEXT_TO_CJK = re.compile(rf"(?<={_CJK})\s+|\s+(?={_CJK})")
-UNREADABLE = re.compile(r"\(cid:\d+\)|\ufffd")
 
 
 def clean_text(text: str | None) -> str | None:

@@ -1,4 +1,7 @@
-"""Map printed labels to fields, using the vocabulary in vocabulary.toml."""
+"""The label vocabulary: printed labels, titles and section words mapped to fields (vocabulary.toml).
+
+The bottom of the house beside the models: detect and normalize both read it, and it imports
+nothing of formaudit."""
 
 from __future__ import annotations
 
@@ -116,7 +119,7 @@ def _extend(base: dict, extra: dict) -> dict:
 @cache
 def vocabulary() -> Vocabulary:
     """The built-in vocabulary, extended by the file named in FORMAUDIT_VOCABULARY if set."""
-    data = tomllib.loads(resources.files("formaudit.normalize").joinpath("vocabulary.toml").read_text("utf-8"))
+    data = tomllib.loads(resources.files("formaudit.vocabulary").joinpath("vocabulary.toml").read_text("utf-8"))
     extra = os.environ.get("FORMAUDIT_VOCABULARY")
     if extra:
         with open(extra, "rb") as fh:
