@@ -213,3 +213,19 @@ def test_a_page_lying_on_its_side_has_standing_text_lines():
     lying = [(100, 50 + 60 * i, 120, 300 + 60 * i) for i in range(8)]  # lines of text stand upright
     upright = [(50, 100 + 30 * i, 400, 118 + 30 * i) for i in range(8)]
     assert needs_quarter_turn(lying) and not needs_quarter_turn(upright)
+
+
+# ---------------------------------------------------------------- options
+
+
+def test_options_accept_only_known_values():
+    from formaudit.api import GRIDS, READERS
+    from formaudit.pipeline import GRIDS as PIPELINE_GRIDS
+    from formaudit.pipeline import READERS as PIPELINE_READERS
+    from formaudit.pipeline import Options
+
+    assert (GRIDS, READERS) == (PIPELINE_GRIDS, PIPELINE_READERS)
+    assert Options(grid="camelot", reader="pdfminer").grid == "camelot"
+    for bad in (dict(grid="tabula"), dict(reader="pdfbox"), dict(max_pages=0), dict(max_bytes=-1), dict(max_pixels=True)):
+        with pytest.raises(ValueError):
+            Options(**bad)

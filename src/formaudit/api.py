@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FRAME_TABLES", "GRIDS", "Record", "audit", "read_pdf"]
 
-GRIDS = ("pdfplumber", "camelot")  # the values of --grid
+GRIDS = ("pdfplumber", "camelot")  # the values of --grid (pipeline.Options checks the same)
 READERS = ("pdfium", "pdfminer")  # the values of --reader
 DEFAULT_MAX_MB = 512  # batch --max-mb's default
 FRAME_TABLES = ("forms", "funding", "indicators", "findings")

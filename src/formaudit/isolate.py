@@ -20,11 +20,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from formaudit.ingest.pdf import DocumentError, sha256_of
+from formaudit.ingest.pdf import UnusableDocument, sha256_of
 from formaudit.limits import Limits
 from formaudit.pipeline import Options
-from formaudit.record import DocumentError as ErrorEntry
-from formaudit.record import Record, Source
+from formaudit.record import DocumentError, Record, Source
 
 
 @dataclass
@@ -47,12 +46,22 @@ class Outcome:
     peak_rss_mb: float = 0.0  # the child's peak resident memory (shared pages from the fork included)
 
 
-def _vm_size_bytes() -> int:
+def _vm_size_bytes(field: str = "VmSize") -> int:
     with open("/proc/self/status") as fh:
         for line in fh:
-            if line.startswith("VmSize:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def _came_near(limit: int, allowance: int) -> bool:
+    """Whether the address space came within reach of the cap: a library that fails an allocation may raise
+    anything (pdfplumber wraps pdfminer's failure in an exception with an empty message and, at times, no
+    MemoryError in its chain). Within a tenth of the allowance, plus 8 MB, counts as the cap."""
+    try:
+        return _vm_size_bytes("VmPeak") >= limit - allowance // 10 - 8 * 1024 * 1024
+    except BaseException:  # noqa: BLE001 - no room left even to read /proc: that is the answer
+        return True
 
 
 def _caused_by_memory(exc: BaseException | None) -> bool:
@@ -80,16 +89,17 @@ def _child(task: Task, write_fd: int, memory_mb: int | None, work: Work) -> None
     # built before the limit applies: out of memory, there may be no room to build it
     out_of_memory = pickle.dumps(("error", "MEMORY_LIMIT", f"reading the PDF needed more than {memory_mb} MB (--memory-mb)"))
     status, data = 0, b""
+    limit = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
         if memory_mb:
             limit = _vm_size_bytes() + memory_mb * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         data = pickle.dumps(("ok", work(task)), protocol=pickle.HIGHEST_PROTOCOL)
-    except DocumentError as exc:  # work other than extraction (debug) meets a broken file
+    except UnusableDocument as exc:  # work other than extraction (debug) meets a broken file
         data = pickle.dumps(("error", exc.code, exc.message))
     except BaseException as exc:  # noqa: BLE001 - the parent reads an empty pipe as a crash
-        if _caused_by_memory(exc):
+        if _caused_by_memory(exc) or (limit and _came_near(limit, memory_mb * 1024 * 1024)):
             data = out_of_memory
         else:
             try:
@@ -277,7 +287,7 @@ def outcome_record(outcome: Outcome) -> Record:
         except OSError:
             sha = ""
     return Record(source=Source(path=task.display_path, sha256=sha, pages=None),
-                  errors=[ErrorEntry(code=outcome.error_code or "WORKER_CRASHED", message=outcome.error_message or "", page=None)])
+                  errors=[DocumentError(code=outcome.error_code or "WORKER_CRASHED", message=outcome.error_message or "", page=None)])
 
 
 def reading_options(limits: Limits, grid: str = "pdfplumber", reader: str = "pdfium") -> Options:

@@ -18,8 +18,8 @@ from formaudit.detect.text_grid import Carried, text_table
 from formaudit.ingest.caps import check_rendered, check_structure
 from formaudit.ingest.chars import fold_chars
 from formaudit.ingest.pdf import (
-    DocumentError,
     PageScan,
+    UnusableDocument,
     check_file,
     may_hold_form,
     may_hold_form_table,
@@ -34,11 +34,14 @@ from formaudit.ingest.pdfminer_reader import PdfminerReader
 from formaudit.limits import DEFAULT_MAX_MB, DEFAULT_MAX_MEGAPIXELS, DEFAULT_MAX_PAGES
 from formaudit.models import PageContent
 from formaudit.normalize.build import build_form
-from formaudit.record import DocumentError as ErrorEntry
-from formaudit.record import Record, Source
+from formaudit.record import DocumentError, Record, Source
 from formaudit.validate.rules import audit
 
 log = logging.getLogger("formaudit")
+
+GRIDS = ("pdfplumber", "camelot")  # which detector supplies the cell geometry
+READERS = ("pdfium", "pdfminer")  # which parser reads a text-layer page
+
 
 @dataclass(frozen=True)
 class Options:
@@ -47,6 +50,17 @@ class Options:
     max_bytes: int | None = DEFAULT_MAX_MB * 1024 * 1024
     max_pages: int | None = DEFAULT_MAX_PAGES
     max_pixels: int | None = DEFAULT_MAX_MEGAPIXELS * 1_000_000  # a page or image a stage renders
+
+    def __post_init__(self) -> None:
+        # checked where the options are made, so a typo never reaches a page as a silent default
+        if self.grid not in GRIDS:
+            raise ValueError(f"grid must be one of {', '.join(GRIDS)}, not {self.grid!r}")
+        if self.reader not in READERS:
+            raise ValueError(f"reader must be one of {', '.join(READERS)}, not {self.reader!r}")
+        for name in ("max_bytes", "max_pages", "max_pixels"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+                raise ValueError(f"{name} must be a positive whole number or None, not {value!r}")
 
 
 def pages_to_read(scans: list[PageScan]) -> Callable[[int, bool], bool]:
@@ -59,14 +73,15 @@ def pages_to_read(scans: list[PageScan]) -> Callable[[int, bool], bool]:
     return wanted
 
 
-def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list[ErrorEntry],
+def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list[DocumentError],
                document=None, opened: dict | None = None) -> list[PageContent]:
     """The pages that may hold a form, read from `document` (the PDFium document the scan used, with the pages
     it kept loaded: `opened`; opened here when not given)."""
     own = document is None
     if own:
         document = open_document(path)
-    reader = PdfminerReader(path) if options.reader == "pdfminer" else PdfiumReader(document, opened)
+    reader = PdfminerReader(path) if options.reader == "pdfminer" else \
+        PdfiumReader(document, opened, fallback=PdfminerReader(path))
     try:
         return _read_wanted(path, scans, options, errors, reader)
     finally:
@@ -77,7 +92,7 @@ def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list
             document.close()
 
 
-def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: list[ErrorEntry], reader) -> list[PageContent]:
+def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: list[DocumentError], reader) -> list[PageContent]:
     wanted = pages_to_read(scans)
     contents: list[PageContent] = []
     previous_had_table = False
@@ -100,7 +115,7 @@ def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: li
             # without setting an exception"): the caller's memory cap, not a broken page.
             raise MemoryError(f"page {scan.number}: {exc}") from exc
         except Exception as exc:  # noqa: BLE001 - a broken page must not lose the rest of the document
-            errors.append(ErrorEntry(code="OCR_FAILED" if ocr else "PAGE_UNREADABLE", page=scan.number,
+            errors.append(DocumentError(code="OCR_FAILED" if ocr else "PAGE_UNREADABLE", page=scan.number,
                                      message=f"{type(exc).__name__}: {exc}"))
             content = None
         if content is not None:
@@ -166,28 +181,28 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
             record.forms.append(form)
             errors.extend(build_errors)
         if not record.forms:
-            errors.append(ErrorEntry(code="NO_FORM_FOUND", page=None,
+            errors.append(DocumentError(code="NO_FORM_FOUND", page=None,
                                      message=f"no self-evaluation form found in {len(scans)} page(s)"))
-    except DocumentError as exc:
+    except UnusableDocument as exc:
         if not record.source.sha256:
             try:
                 record.source.sha256 = sha256_of(path)
             except OSError:
                 pass
-        errors.append(ErrorEntry(code=exc.code, message=exc.message, page=exc.page))
+        errors.append(DocumentError(code=exc.code, message=exc.message, page=exc.page))
     except MemoryError:
         raise  # the isolating process turns this into MEMORY_LIMIT
     except Exception as exc:  # noqa: BLE001 - the contract: a bad file is recorded, never fatal
         log.debug("extraction failed for %s", path, exc_info=True)
-        errors.append(ErrorEntry(code="EXTRACTION_FAILED", message=f"{type(exc).__name__}: {exc}", page=None))
+        errors.append(DocumentError(code="EXTRACTION_FAILED", message=f"{type(exc).__name__}: {exc}", page=None))
     return record
 
 
-def _read_document(path: Path, scans: list[PageScan], options: Options, errors: list[ErrorEntry],
+def _read_document(path: Path, scans: list[PageScan], options: Options, errors: list[DocumentError],
                    document, opened: dict) -> list[PageContent]:
     garbled = [s.number for s in scans if unusable_text_layer(s)]
     if garbled:
-        errors.append(ErrorEntry(code="UNREADABLE_TEXT_LAYER", page=garbled[0],
+        errors.append(DocumentError(code="UNREADABLE_TEXT_LAYER", page=garbled[0],
                                  message=f"the text layer of page(s) {_pages_text(garbled)} has no Unicode map "
                                          "(cid glyphs): read by OCR instead"))
     return read_pages(path, scans, options, errors, document, opened)

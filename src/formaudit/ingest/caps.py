@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pypdfium2
 
-from formaudit.ingest.pdf import DocumentError, PageScan, may_hold_form, needs_ocr
+from formaudit.ingest.pdf import PageScan, UnusableDocument, may_hold_form, needs_ocr
 
 RENDER_DPI = 300  # the highest resolution a stage renders at: camelot's lattice 300, OCR (ingest/scan.py) 200
 MAX_FORM_DRAWS = 10_000  # form XObjects executed for one page; a real form page draws a handful
@@ -25,7 +25,7 @@ def check_page_pixels(width_pt: float, height_pt: float, dpi: float, max_pixels:
         return
     w, h = width_pt * dpi / 72, height_pt * dpi / 72
     if w * h > max_pixels:
-        raise DocumentError("PAGE_TOO_LARGE", f"page {number} is {width_pt / 72:.0f} × {height_pt / 72:.0f} inches: "
+        raise UnusableDocument("PAGE_TOO_LARGE", f"page {number} is {width_pt / 72:.0f} × {height_pt / 72:.0f} inches: "
                                               f"{w * h / 1e6:.0f} Mpx at {dpi:.0f} dpi, above the limit of "
                                               f"{max_pixels / 1e6:.0f} Mpx (--max-megapixels)", page=number)
 
@@ -51,7 +51,7 @@ def _check_images(doc, number: int, max_pixels: int) -> None:
         for obj in page.get_objects(filter=[pypdfium2.raw.FPDF_PAGEOBJ_IMAGE]):
             w, h = obj.get_px_size()
             if w * h > max_pixels:
-                raise DocumentError("IMAGE_TOO_LARGE", f"page {number} draws an image of {w} × {h} pixels "
+                raise UnusableDocument("IMAGE_TOO_LARGE", f"page {number} draws an image of {w} × {h} pixels "
                                                        f"({w * h / 1e6:.0f} Mpx), above the limit of "
                                                        f"{max_pixels / 1e6:.0f} Mpx (--max-megapixels)", page=number)
     finally:
@@ -83,7 +83,7 @@ def check_structure(path: Path, max_pages: int | None) -> None:
     finally:
         doc.close()
     if max_pages is not None and pages > max_pages:
-        raise DocumentError("TOO_MANY_PAGES", f"the PDF has {pages} pages, above the limit of {max_pages} (--max-pages)")
+        raise UnusableDocument("TOO_MANY_PAGES", f"the PDF has {pages} pages, above the limit of {max_pages} (--max-pages)")
     check_form_xobjects(path)
 
 
@@ -117,7 +117,7 @@ def check_form_xobjects(path: Path) -> None:
         try:
             for number, page in enumerate(PDFPage.create_pages(PDFDocument(PDFParser(fh))), start=1):
                 _check_page(page, number, counted)
-        except (DocumentError, MemoryError):
+        except (UnusableDocument, MemoryError):
             raise
         except Exception:  # noqa: BLE001 - a file pdfminer cannot walk is classified by the reading itself
             return
@@ -134,15 +134,15 @@ def _check_page(page, number: int, counted: dict[int, int]) -> None:
         # every form the page's resources name, as if drawn once: no need to decode the page's content
         draws = sum(_draws(name.encode("latin-1"), resources, (), counted) for name in xobjects)
     except RecursionError as exc:
-        raise DocumentError("RECURSIVE_CONTENT", f"page {number}: form XObjects nest too deeply to be drawn",
+        raise UnusableDocument("RECURSIVE_CONTENT", f"page {number}: form XObjects nest too deeply to be drawn",
                             page=number) from exc
     except _CycleFound as exc:
-        raise DocumentError("RECURSIVE_CONTENT", f"page {number}: form XObject {exc.args[0]} draws itself "
+        raise UnusableDocument("RECURSIVE_CONTENT", f"page {number}: form XObject {exc.args[0]} draws itself "
                                                  "(directly or through others): it can never be drawn", page=number) from exc
     except _TooManyDraws:
         draws = MAX_FORM_DRAWS + 1
     if draws > MAX_FORM_DRAWS:
-        raise DocumentError("RECURSIVE_CONTENT", f"page {number}: its form XObjects would be drawn more than "
+        raise UnusableDocument("RECURSIVE_CONTENT", f"page {number}: its form XObjects would be drawn more than "
                                                  f"{MAX_FORM_DRAWS:,} times", page=number)
 
 

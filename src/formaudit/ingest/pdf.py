@@ -24,8 +24,9 @@ for _name in ("pdfminer", "pdfminer.pdffont", "pdfminer.pdfpage", "pdfminer.pdfi
     logging.getLogger(_name).setLevel(logging.ERROR)
 
 
-class DocumentError(Exception):
-    """A whole document cannot be used; `code` is one of the documented error codes."""
+class UnusableDocument(Exception):
+    """A whole document cannot be used; `code` is one of the documented error codes (it becomes a
+    record's `errors` entry, a `record.UnusableDocument`)."""
 
     def __init__(self, code: str, message: str, page: int | None = None):
         super().__init__(message)
@@ -43,19 +44,19 @@ def sha256_of(path: Path) -> str:
 
 
 def check_file(path: Path, max_bytes: int | None = None) -> None:
-    """Raise DocumentError for files that are not PDFs or too large, before any parser sees them."""
+    """Raise UnusableDocument for files that are not PDFs or too large, before any parser sees them."""
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise DocumentError("UNREADABLE_FILE", f"cannot read the file: {exc.strerror}") from exc
+        raise UnusableDocument("UNREADABLE_FILE", f"cannot read the file: {exc.strerror}") from exc
     if size == 0:
-        raise DocumentError("NOT_A_PDF", "the file is empty (0 bytes)")
+        raise UnusableDocument("NOT_A_PDF", "the file is empty (0 bytes)")
     if max_bytes is not None and size > max_bytes:
-        raise DocumentError("TOO_LARGE", f"the file is {size / 1e6:.1f} MB, above the limit of {max_bytes / 1e6:.0f} MB")
+        raise UnusableDocument("TOO_LARGE", f"the file is {size / 1e6:.1f} MB, above the limit of {max_bytes / 1e6:.0f} MB")
     with open(path, "rb") as fh:
         head = fh.read(1024)
     if b"%PDF-" not in head:
-        raise DocumentError("NOT_A_PDF", "the file does not start like a PDF (no %PDF- header)")
+        raise UnusableDocument("NOT_A_PDF", "the file does not start like a PDF (no %PDF- header)")
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,10 @@ def open_document(path: Path) -> pypdfium2.PdfDocument:
     except pypdfium2.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
         if code == pypdfium2.raw.FPDF_ERR_PASSWORD:
-            raise DocumentError("ENCRYPTED_PDF", "the PDF is encrypted with a password") from exc
+            raise UnusableDocument("ENCRYPTED_PDF", "the PDF is encrypted with a password") from exc
         if code == pypdfium2.raw.FPDF_ERR_SECURITY:
-            raise DocumentError("ENCRYPTED_PDF", "the PDF uses an unsupported security handler") from exc
-        raise DocumentError("TRUNCATED_PDF", f"the PDF is damaged or cut short: {exc}") from exc
+            raise UnusableDocument("ENCRYPTED_PDF", "the PDF uses an unsupported security handler") from exc
+        raise UnusableDocument("TRUNCATED_PDF", f"the PDF is damaged or cut short: {exc}") from exc
 
 
 OpenPage = tuple[pypdfium2.PdfPage, pypdfium2.PdfTextPage]

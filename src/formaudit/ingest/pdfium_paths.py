@@ -58,10 +58,14 @@ def page_matrix(page: pypdfium2.PdfPage) -> tuple[Matrix, float, float]:
     return multiply(to_origin, flip), width, height
 
 
-def read_edges(page: pypdfium2.PdfPage, to_page: Matrix) -> tuple[list[dict], int]:
-    """Every straight horizontal and vertical segment drawn on the page as an edge; and the number of images."""
+def read_edges(page: pypdfium2.PdfPage, to_page: Matrix) -> tuple[list[dict], int, set[int]]:
+    """Every straight horizontal and vertical segment drawn on the page as an edge; the number of images; and
+    the text objects whose bounds are empty (by address): PDFium's text page leaves those out (see
+    pdfium_reader.unread_text_objects)."""
     edges: list[dict] = []
-    images = _walk(page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, IDENTITY, to_page, edges)
+    blank_texts: set[int] = set()
+    images = _walk(page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, IDENTITY, to_page, edges,
+                   blank_texts)
     seen: set[tuple] = set()
     unique = []
     for e in edges:  # "m l h" is drawn there and back: one rule
@@ -69,12 +73,14 @@ def read_edges(page: pypdfium2.PdfPage, to_page: Matrix) -> tuple[list[dict], in
         if key not in seen:
             seen.add(key)
             unique.append(e)
-    return unique, images
+    return unique, images, blank_texts
 
 
-def _walk(parent, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: list[dict]) -> int:
+def _walk(parent, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: list[dict], blank_texts: set[int]) -> int:
     images = 0
     fs_matrix = pdfium_c.FS_MATRIX()
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    text_kind = pdfium_c.FPDF_PAGEOBJ_TEXT
     get_type, get_matrix = pdfium_c.FPDFPageObj_GetType, pdfium_c.FPDFPageObj_GetMatrix
     path_kind, form_kind, image_kind = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM, pdfium_c.FPDF_PAGEOBJ_IMAGE
     placed_by: dict[tuple, Matrix] = {}  # objects of a page share a few matrices
@@ -84,6 +90,11 @@ def _walk(parent, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: list[
         if kind == image_kind:
             images += 1
             continue
+        if kind == text_kind:
+            pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
+            if right.value - left.value < 0.01 and top.value - bottom.value < 0.01:
+                blank_texts.add(ctypes.cast(obj, ctypes.c_void_p).value or 0)
+            continue
         if kind != path_kind and kind != form_kind:
             continue
         get_matrix(obj, fs_matrix)
@@ -92,7 +103,8 @@ def _walk(parent, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: list[
         if to_user is None:
             to_user = placed_by[raw] = multiply(written_matrix(fs_matrix), outer)
         if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
-            images += _walk(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, to_user, to_page, edges)
+            images += _walk(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, to_user, to_page, edges,
+                            blank_texts)
             continue
         clip = _clip_box(obj, outer, to_page)
         for points in _subpaths(obj):

@@ -46,6 +46,10 @@ class TextLayerPage:
     chars: list[dict] = field(default_factory=list)
     edges: list[dict] = field(default_factory=list)
     images: int = 0  # image objects drawn on the page (a searchable scan, a logo)
+    # Text objects PDFium's text page left out. It drops an object whose bounds are empty, and a font that is not
+    # embedded and that the machine lacks (STSong-Light without CJK fonts installed) gives a one-character
+    # object, a word wrapped alone onto its line, empty bounds. Such a page is read by the second reader.
+    unread_text: int = 0
 
     @property
     def page_number(self) -> int:
@@ -101,13 +105,14 @@ def _unicode_text(textpage, index: int, code: int, count: int) -> tuple[str, int
 
 
 def read_chars(textpage: pypdfium2.PdfTextPage, to_page: Matrix) -> list[dict]:
-    return _chars_of(textpage.raw, to_page)
+    return _chars_of(textpage.raw, to_page)[0]
 
 
 _MAYBE_GENERATED = frozenset((0x20, 0x0A, 0x0D, 0x02))  # what PDFium inserts: spaces, line breaks, soft hyphens
 
 
-def _chars_of(textpage, to_page: Matrix) -> list[dict]:
+def _chars_of(textpage, to_page: Matrix) -> tuple[list[dict], set[int]]:
+    """The characters, and the text objects they come from (by address)."""
     get_unicode, get_object = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetTextObject
     get_origin, get_loose = pdfium_c.FPDFText_GetCharOrigin, pdfium_c.FPDFText_GetLooseCharBox
     count = pdfium_c.FPDFText_CountChars(textpage)
@@ -133,7 +138,7 @@ def _chars_of(textpage, to_page: Matrix) -> list[dict]:
         chars.append(_char_dict(text, run[0], run[1], run[2], (round(ox.value, COORD_DIGITS), round(oy.value, COORD_DIGITS)),
                                 (loose.left, loose.right), to_page))
         index += taken
-    return chars
+    return chars, set(runs)
 
 
 def _run_of(textpage, index: int, text_object, metrics: dict) -> tuple[_Font, float, tuple[float, float, float, float]]:
@@ -182,13 +187,13 @@ def read_text_layer_page(document: pypdfium2.PdfDocument, number: int, opened=No
         if textpage is None:
             textpage = page.get_textpage()
         to_page, width, height = page_matrix(page)
-        chars = read_chars(textpage, to_page)
-        edges, images = read_edges(page, to_page)
+        chars, read_objects = _chars_of(textpage.raw, to_page)
+        edges, images, blank_texts = read_edges(page, to_page)
     finally:
         if textpage is not None:
             textpage.close()
         page.close()
-    return TextLayerPage(number, width, height, chars, edges, images)
+    return TextLayerPage(number, width, height, chars, edges, images, unread_text=len(blank_texts - read_objects))
 
 
 def page_size(document: pypdfium2.PdfDocument, number: int) -> tuple[float, float]:
@@ -205,12 +210,18 @@ class PdfiumReader:
     """Pages of an open document (the one the page scan used): the caller owns and closes it. `opened`: pages
     the scan kept loaded, by number; each is read once, and closed by then or by close()."""
 
-    def __init__(self, document: pypdfium2.PdfDocument, opened: dict | None = None):
+    def __init__(self, document: pypdfium2.PdfDocument, opened: dict | None = None, fallback=None):
         self.document = document
         self.opened = opened if opened is not None else {}  # shared: a page read is gone from the caller's too
+        self.fallback = fallback  # a reader for pages PDFium cannot read whole (TextLayerPage.unread_text)
 
     def page(self, number: int) -> TextLayerPage:
-        return read_text_layer_page(self.document, number, self.opened.pop(number, None))
+        page = read_text_layer_page(self.document, number, self.opened.pop(number, None))
+        if page.unread_text and self.fallback is not None:
+            second = self.fallback.page(number)
+            second.unread_text = page.unread_text  # kept: debug shows which pages took the second reader
+            return second
+        return page
 
     def size(self, number: int) -> tuple[float, float]:
         return page_size(self.document, number)
@@ -221,3 +232,5 @@ class PdfiumReader:
             textpage.close()
             page.close()
         self.opened.clear()
+        if self.fallback is not None:
+            self.fallback.close()
