@@ -34,8 +34,9 @@ test: $(STAMP) browser
 
 FAST := not (slow or ocr or browser or dask)
 
+# both cores: the fast tier is many small tests, each independent of the others (own tmp_path, no shared output)
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "$(FAST)"
+	$(PY) -m pytest -q -n 2 -m "$(FAST)"
 
 # The report's browser test drives Debian's chromium; installed here where missing and possible (root, apt).
 browser:
