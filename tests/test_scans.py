@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from conftest import FIXTURES, ROOT, extracted, fixture_pdfs, truth_of
-from truth import FUNDING_FIELDS, INDICATOR_FIELDS, finding_keys, norm
+from truth import FUNDING_FIELDS, INDICATOR_FIELDS, field_diffs, finding_keys, norm
 
 SCANS = fixture_pdfs("ocr")
 pytestmark = pytest.mark.ocr
@@ -116,3 +116,16 @@ def test_scan_extraction_works_without_a_network(tmp_path):
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["1", "农村饮水安全巩固提升工程"]
+
+
+def test_a_searchable_scan_is_read_from_its_picture():
+    """A copier's OCR layer (tesseract's, invisible, over the page image) is not the document's text: the page
+    is read from its picture, and every field comes out as the digital original has it."""
+    from formaudit.ingest.pdf import needs_ocr, scan_pages, searchable_scan
+
+    pdf = FIXTURES / "scan-searchable-equipment-tesseract-layer.pdf"
+    scans = scan_pages(pdf)
+    assert scans and all(s.chars > 100 and searchable_scan(s) and needs_ocr(s) for s in scans)
+    assert extracted(pdf)["source"]["ocr_pages"] == len(scans)
+    got, want = extracted(pdf)["forms"], truth_of(pdf)["forms"]
+    assert len(got) == len(want) and all(not field_diffs(g, w) for g, w in zip(got, want))

@@ -66,6 +66,7 @@ class PageScan:
     chars: int
     images: int
     garbled: float = 0.0  # share of characters with no Unicode meaning (a font without a ToUnicode map)
+    invisible: float = 0.0  # share of characters drawn invisibly (render mode 3): an OCR layer over a picture
 
 
 # What PDFium returns for glyphs it cannot map: control characters, glyph ids shown as Latin-1
@@ -106,12 +107,14 @@ def scan_keeping(doc: pypdfium2.PdfDocument, keep: Callable[[PageScan], bool] | 
         try:
             textpage = page.get_textpage()
             text = textpage.get_text_range()
-            # images matter only where there is no text (a scan); counting them costs a walk of all objects
-            images = 0 if text.strip() else sum(
+            invisible = invisible_share(textpage) if text.strip() else 0.0
+            # images matter only where there is no visible text (a scan, a searchable scan); counting them
+            # costs a walk of all objects
+            images = 0 if text.strip() and invisible < INVISIBLE_SHARE else sum(
                 1 for obj in page.get_objects(max_depth=1) if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE)
             squeezed = fold_text(re.sub(r"\s+", "", text))
             garbled = len(_GARBLED.findall(squeezed)) / len(squeezed) if squeezed else 0.0
-            scan = PageScan(i + 1, squeezed, len(squeezed), images, round(garbled, 3))
+            scan = PageScan(i + 1, squeezed, len(squeezed), images, round(garbled, 3), invisible)
             scans.append(scan)
             if keep is not None and keep(scan):
                 kept[scan.number], page, textpage = (page, textpage), None, None
@@ -121,6 +124,28 @@ def scan_keeping(doc: pypdfium2.PdfDocument, keep: Callable[[PageScan], bool] | 
             if page is not None:
                 page.close()
     return scans, kept
+
+
+INVISIBLE_SHARE = 0.8  # a page whose text is this much invisible is a searchable scan: its picture is the page
+_INVISIBLE_SAMPLE = 64  # characters looked at: an OCR layer is invisible throughout
+
+
+def invisible_share(textpage: pypdfium2.PdfTextPage) -> float:
+    """The share of characters drawn with render mode 3 (neither filled nor stroked), from an even sample.
+    Copiers and archive software lay their OCR text over the page image so: often wrong for Chinese."""
+    raw = pypdfium2.raw
+    count = raw.FPDFText_CountChars(textpage.raw)
+    if count <= 0:
+        return 0.0
+    step = max(1, count // _INVISIBLE_SAMPLE)
+    seen = hidden = 0
+    for index in range(0, count, step):
+        text_object = raw.FPDFText_GetTextObject(textpage.raw, index)
+        if not text_object:  # a space or line break PDFium inferred
+            continue
+        seen += 1
+        hidden += raw.FPDFTextObj_GetTextRenderMode(text_object) == raw.FPDF_TEXTRENDERMODE_INVISIBLE
+    return round(hidden / seen, 3) if seen else 0.0
 
 
 def scan_pages(path: Path) -> list[PageScan]:
@@ -157,6 +182,11 @@ def unusable_text_layer(scan: PageScan) -> bool:
     return scan.chars >= 20 and scan.garbled >= GARBLED_SHARE
 
 
+def searchable_scan(scan: PageScan) -> bool:
+    """A picture of the page under an invisible OCR layer: the picture is what the page shows."""
+    return scan.invisible >= INVISIBLE_SHARE and scan.images > 0
+
+
 def needs_ocr(scan: PageScan) -> bool:
-    """An image-only page, or one whose text layer cannot be read: the picture must be read instead."""
-    return (scan.chars == 0 and scan.images > 0) or unusable_text_layer(scan)
+    """An image-only page, a searchable scan, or a text layer that cannot be read: the picture must be read."""
+    return (scan.chars == 0 and scan.images > 0) or searchable_scan(scan) or unusable_text_layer(scan)

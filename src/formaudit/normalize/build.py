@@ -13,6 +13,8 @@ from formaudit.record import CellRef, DocumentError, Form, FundingRow, Goals, In
 from formaudit.vocabulary import label_key, vocabulary, weight_in_label
 
 COMPARISONS = {"=", "≥", "≤", ">", "<", "﹦", ">=", "<="}
+# A bare number above this in an execution-rate column is a percentage (97 -> 0.97): rates run near 1.
+BARE_PERCENT_ABOVE = 2.0
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 LEVEL1_OF_LEVEL2 = {
     "quantity": "output", "quality": "output", "timeliness": "output", "cost": "output",
@@ -38,7 +40,8 @@ class FormBuilder:
         self.cells[path] = CellRef(page=cell.page, bbox=list(cell.page_bbox or cell.bbox), text=cell.text if text is None else text,
                                    confidence=round(cell.confidence, 4), **extra)
 
-    def number(self, path: str, cell: GridCell | None, *, percent_header: bool = False) -> float | int | None:
+    def number(self, path: str, cell: GridCell | None, *, percent_header: bool = False,
+               rate_column: bool = False) -> float | int | None:
         if cell is None:
             return None
         text, repairs = cell.text, list(cell.repairs)
@@ -48,6 +51,11 @@ class FormBuilder:
             if repaired is not None:
                 repairs.append(f"{text} -> {repaired}")
                 text, parsed = repaired, parse_number(repaired, percent_header=percent_header)
+        if rate_column and not percent_header and parsed.value is not None and "%" not in text \
+                and abs(parsed.value) > BARE_PERCENT_ABOVE:
+            # an execution rate of 97 is 97%, never 9700%: the column says what its numbers are (a % that the
+            # OCR dropped, or a header that says 执行率 without its unit)
+            percent_header, parsed = True, parse_number(text, percent_header=True)
         if not parsed.empty:  # a value, or text that should have been one (the validator flags it)
             extra = {"percent": True} if percent_header and parsed.value is not None else {}
             if repairs:
@@ -98,7 +106,8 @@ class FormBuilder:
         rows = []
         for i, line in enumerate(self.sections.funding):
             base = f"/funding/{i}"
-            values = {f: self.number(f"{base}/{f}", line.values.get(f), percent_header=(f == "rate" and percent_header))
+            values = {f: self.number(f"{base}/{f}", line.values.get(f), percent_header=(f == "rate" and percent_header),
+                                     rate_column=(f == "rate"))
                       for f in ("initial_budget", "budget", "executed", "transfer", "weight", "rate", "score")}
             rows.append(FundingRow(source=line.source, label=re.sub(r"\s+", "", line.label.text), **values))
         self._weights_from_header(rows)
