@@ -188,6 +188,23 @@ def test_a_table_cut_by_a_page_break_goes_on_on_the_next_page():
     assert len(split_sections(forms[0]).indicators) == 2
 
 
+def test_a_label_run_into_the_value_before_it_is_split_off():
+    """A scan that lost the rule between a unit's name and the next label: both fields are still read."""
+    meta = [["主管部门", "某县统计局实施单位", "某县统计调查中心", ""], *FORM_ROWS]
+    meta = [row + [""] * (7 - len(row)) for row in meta]
+    sections = split_sections(find_forms([_ruled_form_page(1, "项目支出绩效自评表", rows=meta)])[0])
+    assert sections.meta["unit_name"].text == "某县统计局"
+    assert sections.meta["implementing_unit"].text == "某县统计调查中心"
+
+
+def test_a_short_label_word_at_the_end_of_a_name_stays_in_it():
+    from formaudit.detect.sections import split_run_on_label
+    from formaudit.models import GridCell
+
+    name = GridCell(1, 0, 1, 1, 1, (0, 0, 100, 20), "某县机关事务服务单位")  # ends with 单位, not a meta label
+    assert [c.text for c in split_run_on_label(name)] == ["某县机关事务服务单位"]
+
+
 def test_forms_on_consecutive_pages_are_two_forms_when_each_is_closed():
     forms = find_forms([_ruled_form_page(1, "项目支出绩效自评表"), _ruled_form_page(2, "项目支出绩效自评表")])
     assert [f.pages for f in forms] == [[1], [2]]

@@ -7,6 +7,10 @@ added columns and slightly different column edges on a continuation page all wor
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import replace
+
 from formaudit.models import FormBlock, FormSections, FundingLine, GridCell, IndicatorLine, Row
 from formaudit.vocabulary import label_key, vocabulary
 
@@ -95,11 +99,39 @@ def funding_line(row: Row, header: dict[str, GridCell]) -> FundingLine | None:
     return None
 
 
+MIN_RUN_ON_LABEL = 4  # characters: a shorter label word (单位) can end a unit's own name
+
+
+def split_run_on_label(cell: GridCell) -> list[GridCell]:
+    """A value cell that ends with the next label (…统计局实施单位): the rule between the two cells was lost
+    in a scan. The cell becomes the value and the label, the label taking its share of the width."""
+    squeezed = re.sub(r"\s+", "", unicodedata.normalize("NFKC", cell.text)).rstrip(":")
+    for key in vocabulary().meta:
+        if len(key) >= MIN_RUN_ON_LABEL and len(squeezed) > len(key) and squeezed.endswith(key):
+            cut = len(squeezed) - len(key)
+            at = _after_printed(cell.text, cut)
+            x0, top, x1, bottom = cell.bbox
+            split_x = x0 + (x1 - x0) * cut / len(squeezed)
+            return [replace(cell, text=cell.text[:at].rstrip(), bbox=(x0, top, split_x, bottom)),
+                    replace(cell, text=cell.text[at:].strip(), bbox=(split_x, top, x1, bottom))]
+    return [cell]
+
+
+def _after_printed(text: str, count: int) -> int:
+    """The index in `text` just after its first `count` characters that are not whitespace."""
+    seen = 0
+    for index, ch in enumerate(text):
+        seen += not ch.isspace()
+        if seen == count:
+            return index + 1
+    return len(text)
+
+
 def take_meta(sections: FormSections, row: Row) -> bool:
     """Label cells of the meta vocabulary, each with the value in the next cell to its right."""
     vocab = vocabulary()
     took = False
-    cells = sorted(row.cells, key=lambda c: c.x0)
+    cells = sorted((part for c in row.cells for part in split_run_on_label(c)), key=lambda c: c.x0)
     for i, cell in enumerate(cells):
         key = label_key(cell.text)
         name = vocab.meta.get(key)
