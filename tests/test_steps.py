@@ -13,7 +13,8 @@ import pytest
 from formaudit.detect.forms import find_forms
 from formaudit.detect.grid import cell_text, cluster_positions, grid_from_cells
 from formaudit.detect.sections import split_sections
-from formaudit.detect.text_grid import blocks_of, chunks_of, lines_of, rows_of, text_table
+from formaudit.detect.text_grid import text_table
+from formaudit.detect.text_rows import blocks_of, chunks_of, lines_of, rows_of
 from formaudit.models import PageContent, TextLine
 
 SIZE = 10.0

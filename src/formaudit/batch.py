@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 from formaudit.export.duckdb_store import Store
-from formaudit.export.json_record import plain, write_atomic
+from formaudit.export.json_record import plain
 from formaudit.export.tables import record_rows
+from formaudit.files import write_atomic
 from formaudit.isolate import outcome_record, reading_options, run_isolated
 from formaudit.limits import Limits
 from formaudit.paths import find_pdfs, output_path
@@ -181,7 +182,6 @@ def run_batch_cli(args) -> int:
 
         records = load_records([written])
         if args.report:
-            from formaudit.export.json_record import write_atomic
             from formaudit.export.report import render
 
             write_atomic(Path(args.report), render(records, lang=getattr(args, "lang", "zh")))

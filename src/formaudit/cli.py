@@ -47,7 +47,8 @@ def _pdfs_or_fail(paths) -> list[tuple[Path, Path | None]]:
 
 
 def cmd_extract(args) -> int:
-    from formaudit.export.json_record import record_json, write_atomic
+    from formaudit.export.json_record import record_json
+    from formaudit.files import write_atomic
 
     out_dir = output_folder(args.out)
     pdfs = _pdfs_or_fail(args.paths)
@@ -162,7 +163,8 @@ def cmd_validate(args) -> int:
 
     from formaudit.api import Record, audit
     from formaudit.export.duckdb_store import NotADataset, dataset_kind, records_in
-    from formaudit.export.json_record import record_json, write_atomic
+    from formaudit.export.json_record import record_json
+    from formaudit.files import write_atomic
     from formaudit.validate.schema import load_checked
 
     records, status = [], 0
@@ -228,8 +230,8 @@ def cmd_stats(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from formaudit.export.json_record import write_atomic
     from formaudit.export.report import load_records, render
+    from formaudit.files import write_atomic
 
     records = load_records([Path(p) for p in args.sources])  # NotADataset is an InputError: one line, exit 2
     write_atomic(Path(args.out), render(records, lang=args.lang))

@@ -16,8 +16,10 @@ from PIL import Image, ImageDraw
 from formaudit.detect.forms import find_forms
 from formaudit.detect.sections import split_sections
 from formaudit.export.json_record import plain
+from formaudit.files import replacing, write_atomic
 from formaudit.ingest.caps import check_page_pixels, check_rendered, check_structure
 from formaudit.ingest.pdf import check_file, open_document, scan_document
+from formaudit.ingest.render import render_page
 from formaudit.models import FormSections, GridCell, PageContent
 from formaudit.normalize.build import build_form
 from formaudit.pipeline import Options, read_pages
@@ -75,19 +77,20 @@ def draw_debug(pdf: Path, out_dir: Path, options: Options = Options(), dpi: int 
     try:
         for content in contents:
             check_page_pixels(content.width, content.height, dpi, options.max_pixels, content.number)
-            image = doc[content.number - 1].render(scale=scale).to_pil().convert("RGB")
+            image = render_page(doc, content.number, dpi)
             overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
             draw = ImageDraw.Draw(overlay)
             _draw_page(draw, content, used, values, scale)
             image = Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
             target = out_dir / f"{pdf.stem}-page{content.number}.png"
-            image.save(target)
+            with replacing(target) as tmp:
+                image.save(tmp, "PNG")
             written.append(target)
     finally:
         doc.close()
     dump = {"pages": [_page_dict(c) for c in contents], "forms": forms, "errors": [e.model_dump() for e in errors]}
     target = out_dir / f"{pdf.stem}-debug.json"
-    target.write_text(json.dumps(dump, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_atomic(target, json.dumps(dump, ensure_ascii=False, indent=1))
     written.append(target)
     return written
 

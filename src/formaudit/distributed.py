@@ -10,7 +10,6 @@ file system). The client writes `files` (path -> document) at the end.
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import time
 from pathlib import Path
@@ -18,16 +17,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from formaudit.export.tables import arrow_table, record_rows
+from formaudit.files import replacing
 from formaudit.isolate import Task, outcome_record, reading_options, run_isolated
 from formaudit.limits import RETRIED_CODES, Limits
 
 
 def _write_part(directory: Path, table: str, name: str, rows: list[dict]) -> None:
-    target = directory / table / f"part-{name}.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}")
-    pq.write_table(arrow_table(table, rows), tmp)
-    os.replace(tmp, target)
+    with replacing(directory / table / f"part-{name}.parquet") as tmp:
+        pq.write_table(arrow_table(table, rows), tmp)
 
 
 def process_to_parquet(task: Task, out_dir: str, timeout: float, memory_mb: int) -> dict:

@@ -25,13 +25,9 @@ class Cropper:
     def page_image(self, pdf: str, page: int):
         key = (pdf, page)
         if key not in self.pages:
-            import pypdfium2
+            from formaudit.ingest.render import render_file_page
 
-            doc = pypdfium2.PdfDocument(pdf)
-            try:
-                self.pages[key] = doc[page - 1].render(scale=self.scale).to_pil().convert("RGB")
-            finally:
-                doc.close()
+            self.pages[key] = render_file_page(pdf, page, self.scale * 72)
         return self.pages[key]
 
     def crop(self, pdf: str, page: int, boxes: list[tuple[list[float], str]]) -> str | None:

@@ -4,7 +4,6 @@ any moment leaves whole documents or none, and a rerun replaces rather than dupl
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import duckdb
@@ -12,6 +11,7 @@ import pyarrow as pa
 
 from formaudit.errors import InputError
 from formaudit.export.tables import DOCUMENT_TABLES, KEYS, SCHEMAS, arrow_table
+from formaudit.files import replacing
 
 SQL_TYPES = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN"}
 
@@ -107,11 +107,9 @@ class Store:
         written = []
         for name in SCHEMAS:
             target = out_dir / name / "all.parquet"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".all.parquet.{os.getpid()}")
             order = ", ".join(f'"{k}"' for k in KEYS[name])
-            self.con.execute(f"COPY (SELECT * FROM {name} ORDER BY {order}) TO '{tmp.as_posix()}' (FORMAT PARQUET)")
-            os.replace(tmp, target)
+            with replacing(target) as tmp:
+                self.con.execute(f"COPY (SELECT * FROM {name} ORDER BY {order}) TO '{tmp.as_posix()}' (FORMAT PARQUET)")
             written.append(target)
         return written
 

@@ -270,7 +270,7 @@ def render(records: list[dict], title: str | None = None, lang: str = DEFAULT_LA
 
 
 def write_report(sources: list[Path], out: Path, lang: str = DEFAULT_LANGUAGE) -> Path:
-    from formaudit.export.json_record import write_atomic
+    from formaudit.files import write_atomic
 
     write_atomic(out, render(load_records(sources), lang=lang))
     return out

@@ -25,6 +25,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from formaudit.export.labels import DEFAULT_LANGUAGE, Labels, expected_words
 from formaudit.export.tables import document_status
+from formaudit.files import replacing
 from formaudit.record import Form, Record
 from formaudit.validate.precision import printed
 from formaudit.validate.rules import messages_in
@@ -329,6 +330,6 @@ def write_workbook(records: list[dict], target: Path, lang: str = DEFAULT_LANGUA
     write_overview(wb.create_sheet(labels.sheet("overview")), overview(records, labels))
     for key, sheet in build_sheets(records, labels).items():
         write_sheet(wb.create_sheet(labels.sheet(key)), sheet, labels)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(target)
+    with replacing(target) as tmp:
+        wb.save(tmp)
     return target

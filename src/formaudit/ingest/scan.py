@@ -11,7 +11,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pypdfium2
+
+from formaudit.ingest.render import render_file_page
 
 OCR_DPI = 200
 MAX_SKEW = 5.0
@@ -38,16 +39,8 @@ class PreparedPage:
 
 
 def render(path: Path, page_number: int, dpi: int = OCR_DPI) -> np.ndarray:
-    """The page as an RGB array (pypdfium2 is not thread-safe: one document per process at a time)."""
-    doc = pypdfium2.PdfDocument(str(path))
-    try:
-        page = doc[page_number - 1]
-        bitmap = page.render(scale=dpi / 72)
-        image = np.array(bitmap.to_pil().convert("RGB"))
-        page.close()
-        return image
-    finally:
-        doc.close()
+    """The page as an RGB array."""
+    return np.array(render_file_page(path, page_number, dpi))
 
 
 def drop_red_ink(rgb: np.ndarray) -> np.ndarray:
