@@ -66,12 +66,15 @@ def test_audit_of_a_record_edited_in_python_equals_validate_of_the_edited_json(t
 
 
 def test_options_are_checked_as_the_command_line_checks_them(tmp_path):
-    from formaudit.api import GRIDS, READERS
+    from formaudit.api import GRIDS, OCR_MODES, READERS
     from formaudit.cli import build_parser
 
     extract = build_parser()._subparsers._group_actions[0].choices["extract"]._actions
     assert tuple(next(a for a in extract if a.dest == "grid").choices) == GRIDS
     assert tuple(next(a for a in extract if a.dest == "reader").choices) == READERS
+    assert tuple(next(a for a in extract if a.dest == "ocr").choices) == OCR_MODES
+    with pytest.raises(ValueError, match="ocr must be one of auto, off"):
+        formaudit.read_pdf(SEED, ocr="tesseract")
     with pytest.raises(ValueError, match="reader must be one of pdfium, pdfminer"):
         formaudit.read_pdf(SEED, reader="pdfbox")
     with pytest.raises(ValueError, match="grid must be one of pdfplumber, camelot"):
@@ -89,7 +92,7 @@ def test_options_are_checked_as_the_command_line_checks_them(tmp_path):
 def test_help_reads_like_a_library_function_and_the_package_is_typed():
     text = subprocess.run([sys.executable, "-c", "import formaudit; help(formaudit.read_pdf)"], capture_output=True,
                           text=True, env=dict(os.environ, PAGER="cat", TERM="dumb"), timeout=60).stdout
-    assert "read_pdf(path: str | os.PathLike[str], *, grid: str = 'pdfplumber', reader: str = 'pdfium', max_mb: int = 512) -> formaudit.api.Record" in text
+    assert "read_pdf(path: str | os.PathLike[str], *, grid: str = 'pdfplumber', ocr: str = 'auto', reader: str = 'pdfium', max_mb: int = 512) -> formaudit.api.Record" in text
     for word in ("Parameters", "grid : {\"pdfplumber\", \"camelot\"}", "Returns", "Raises", "Examples",
                  ">>> record = formaudit.read_pdf(\"form.pdf\")"):
         assert word in text, word
@@ -116,3 +119,18 @@ def _tiny_batch(tmp_path):
     db = tmp_path / "tiny.duckdb"
     Store(db).close()  # the tables, empty
     return db
+
+
+def test_ocr_off_skips_the_pages_only_ocr_could_read_and_says_which(tmp_path):
+    """A fast pass over an archive: text-layer pages read as always, scanned pages named in the record."""
+    mixed = FIXTURES / "mixed-report-scanned-form-page.pdf"
+    scanned_page = json.loads(mixed.with_name(mixed.stem + ".truth.json").read_text("utf-8"))["source"]["scanned_pages"]
+    record = formaudit.read_pdf(mixed, ocr="off")
+    skipped = [e for e in record.errors if e.code == "OCR_SKIPPED"]
+    assert len(skipped) == 1 and skipped[0].page == scanned_page[0] and record.source.ocr_pages == 0
+    assert all(scanned_page[0] not in form.pages for form in record.forms) and record.forms
+    text_only = FIXTURES / "national-project-2021-water-clean.pdf"
+    assert formaudit.read_pdf(text_only, ocr="off").to_json() == formaudit.read_pdf(text_only).to_json()
+    done = run_cli("extract", str(mixed), "--out", str(tmp_path), "--ocr", "off")
+    assert done.returncode in (0, 1) and "OCR_SKIPPED" in done.stderr  # 1: the forms read hold error findings
+    assert json.loads((tmp_path / f"{mixed.stem}.json").read_text("utf-8"))["errors"][0]["code"] == "OCR_SKIPPED"

@@ -22,6 +22,7 @@ __all__ = ["FRAME_TABLES", "GRIDS", "Record", "audit", "read_pdf"]
 
 GRIDS = ("pdfplumber", "camelot")  # the values of --grid (pipeline.Options checks the same)
 READERS = ("pdfium", "pdfminer")  # the values of --reader
+OCR_MODES = ("auto", "off")  # the values of --ocr
 DEFAULT_MAX_MB = 512  # batch --max-mb's default
 FRAME_TABLES = ("forms", "funding", "indicators", "findings")
 
@@ -58,7 +59,8 @@ class Record(contract.Record):
         return record_json(self)
 
 
-def pipeline_options(grid: str = "pdfplumber", max_mb: int = DEFAULT_MAX_MB, reader: str = "pdfium") -> "Options":
+def pipeline_options(grid: str = "pdfplumber", max_mb: int = DEFAULT_MAX_MB, reader: str = "pdfium",
+                     ocr: str = "auto") -> "Options":
     """The pipeline's options, checked as the command line checks them (ValueError otherwise)."""
     from formaudit.pipeline import Options
 
@@ -66,12 +68,14 @@ def pipeline_options(grid: str = "pdfplumber", max_mb: int = DEFAULT_MAX_MB, rea
         raise ValueError(f"grid must be one of {', '.join(GRIDS)}, not {grid!r}")
     if reader not in READERS:
         raise ValueError(f"reader must be one of {', '.join(READERS)}, not {reader!r}")
+    if ocr not in OCR_MODES:
+        raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {ocr!r}")
     if isinstance(max_mb, bool) or not isinstance(max_mb, int) or max_mb <= 0:
         raise ValueError(f"max_mb must be a positive whole number of megabytes, not {max_mb!r}")
-    return Options(grid=grid, reader=reader, max_bytes=max_mb * 1024 * 1024)
+    return Options(grid=grid, reader=reader, max_bytes=max_mb * 1024 * 1024, ocr=ocr)
 
 
-def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", reader: str = "pdfium",
+def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", ocr: str = "auto", reader: str = "pdfium",
              max_mb: int = DEFAULT_MAX_MB) -> Record:
     """Read every self-evaluation form (绩效自评表) of a PDF and audit its arithmetic.
 
@@ -85,6 +89,9 @@ def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", reader: str
     grid : {"pdfplumber", "camelot"}, default "pdfplumber"
         Which detector supplies the table cells (``--grid``); camelot's lattice parser is a
         second opinion for ruled tables.
+    ocr : {"auto", "off"}, default "auto"
+        ``"auto"`` reads pages with no usable text layer (scans) by OCR, about 2 s a page; ``"off"``
+        skips them, and ``record.errors`` says which (``OCR_SKIPPED``) (``--ocr``).
     reader : {"pdfium", "pdfminer"}, default "pdfium"
         Which parser reads a text-layer page's characters and rules (``--reader``); pdfminer is
         a slower second opinion.
@@ -114,7 +121,7 @@ def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", reader: str
     """
     from formaudit.pipeline import extract
 
-    options = pipeline_options(grid, max_mb, reader)
+    options = pipeline_options(grid, max_mb, reader, ocr)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")

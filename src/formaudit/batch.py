@@ -96,9 +96,9 @@ def write_json(store: Store, pdfs: list[tuple[Path, Path | None]], out_dir: Path
 
 def run_batch(paths: list[str], db: Path, *, json_dir: Path | None = None, parquet_dir: Path | None = None,
               workers: int | None = None, limits: Limits = Limits(), force: bool = False, retry_failed: bool = True,
-              grid: str = "pdfplumber", reader: str = "pdfium", quiet: bool = False) -> Summary:
+              grid: str = "pdfplumber", reader: str = "pdfium", ocr: str = "auto", quiet: bool = False) -> Summary:
     started = time.monotonic()
-    options = reading_options(limits, grid, reader)
+    options = reading_options(limits, grid, reader, ocr)
     pdfs = find_pdfs(paths)
     summary = Summary(files=len(pdfs))
     store = Store(db)
@@ -165,13 +165,13 @@ def run_batch_cli(args) -> int:
             print("formaudit: --dask writes a Parquet dataset: give --parquet DIR (a path every worker can reach)", file=sys.stderr)
             return 2
         summary = run_dask(args.paths, args.dask, Path(args.parquet), limits=limits, force=args.force,
-                           retry_failed=args.retry_failed, grid=args.grid, reader=args.reader,
+                           retry_failed=args.retry_failed, grid=args.grid, reader=args.reader, ocr=args.ocr,
                            quiet=args.quiet)
     else:
         summary = run_batch(args.paths, db, json_dir=Path(args.json) if args.json else None,
                             parquet_dir=Path(args.parquet) if args.parquet else None, workers=args.workers,
                             limits=limits, force=args.force, retry_failed=args.retry_failed, grid=args.grid,
-                            reader=args.reader, quiet=args.quiet)
+                            reader=args.reader, ocr=args.ocr, quiet=args.quiet)
     if summary.files == 0:
         print("formaudit: no PDF found under the given paths", file=sys.stderr)
         return 2

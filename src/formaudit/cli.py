@@ -36,7 +36,7 @@ def _extract(pdf: Path, args):
     from formaudit.isolate import extract_guarded, reading_options
 
     limits = limits_of(args)
-    return extract_guarded(pdf, limits, reading_options(limits, args.grid, args.reader), display_path=str(pdf))
+    return extract_guarded(pdf, limits, reading_options(limits, args.grid, args.reader, args.ocr), display_path=str(pdf))
 
 
 def _pdfs_or_fail(paths) -> list[tuple[Path, Path | None]]:
@@ -207,7 +207,7 @@ def cmd_debug(args) -> int:
     from formaudit.isolate import reading_options, run_guarded, task_for
 
     pdf, out_dir, limits = Path(args.pdf), output_folder(args.out), limits_of(args)
-    task = task_for(pdf, reading_options(limits, args.grid, args.reader))
+    task = task_for(pdf, reading_options(limits, args.grid, args.reader, args.ocr))
     outcome = run_guarded(lambda t: [str(p) for p in draw_debug(t.path, out_dir, options=t.options, dpi=args.dpi)],
                           task, limits)
     if outcome.error_code:
@@ -279,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--reader", choices=("pdfium", "pdfminer"), default="pdfium",
                        help="which parser reads a text-layer page's characters and rules (default: pdfium; pdfminer, "
                             "10-20 times slower, as a second opinion)")
+        p.add_argument("--ocr", choices=("auto", "off"), default="auto",
+                       help="auto (default): pages with no usable text layer (scans) are read by OCR, about 2 s a page; "
+                            "off: such pages are skipped and the record says so (OCR_SKIPPED)")
 
     p = sub.add_parser("extract", help="write one JSON record per PDF", description="Extract every form of each PDF into "
                        "DIR/<pdf stem>.json (sub-folders of a searched folder are kept). One line per file on stderr.")

@@ -50,14 +50,15 @@ def retried_parts(out_dir: Path) -> set[str]:
 
 
 def run_dask(paths: list[str], address, out_dir: Path, *, limits: Limits = Limits(), force: bool = False,
-             retry_failed: bool = True, grid: str = "pdfplumber", reader: str = "pdfium", quiet: bool = False):
+             retry_failed: bool = True, grid: str = "pdfplumber", reader: str = "pdfium", ocr: str = "auto",
+             quiet: bool = False):
     from dask.distributed import Client, as_completed
 
     from formaudit.paths import find_pdfs
     from formaudit.plan import Summary, make_plan
 
     started = time.monotonic()
-    options = reading_options(limits, grid, reader)
+    options = reading_options(limits, grid, reader, ocr)
     timeout, memory_mb = limits.timeout_s, limits.memory_mb
     pdfs = find_pdfs(paths)
     summary = Summary(files=len(pdfs))

@@ -290,10 +290,10 @@ def outcome_record(outcome: Outcome) -> Record:
                   errors=[DocumentError(code=outcome.error_code or "WORKER_CRASHED", message=outcome.error_message or "", page=None)])
 
 
-def reading_options(limits: Limits, grid: str = "pdfplumber", reader: str = "pdfium") -> Options:
+def reading_options(limits: Limits, grid: str = "pdfplumber", reader: str = "pdfium", ocr: str = "auto") -> Options:
     """The reading choices and the caps the pipeline applies itself (file size, pages, pixels), from the command's limits."""
     return Options(grid=grid, reader=reader, max_bytes=limits.max_bytes, max_pages=limits.max_pages,
-                   max_pixels=limits.max_pixels)
+                   max_pixels=limits.max_pixels, ocr=ocr)
 
 
 def task_for(path: Path, options: Options, display_path: str | None = None) -> Task:

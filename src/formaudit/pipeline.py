@@ -41,6 +41,7 @@ log = logging.getLogger("formaudit")
 
 GRIDS = ("pdfplumber", "camelot")  # which detector supplies the cell geometry
 READERS = ("pdfium", "pdfminer")  # which parser reads a text-layer page
+OCR_MODES = ("auto", "off")  # auto: pages with no usable text layer are read from their picture; off: skipped
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Options:
     max_bytes: int | None = DEFAULT_MAX_MB * 1024 * 1024
     max_pages: int | None = DEFAULT_MAX_PAGES
     max_pixels: int | None = DEFAULT_MAX_MEGAPIXELS * 1_000_000  # a page or image a stage renders
+    ocr: str = "auto"  # auto | off: off skips the pages only OCR could read (a fast pass over text-layer archives)
 
     def __post_init__(self) -> None:
         # checked where the options are made, so a typo never reaches a page as a silent default
@@ -57,6 +59,8 @@ class Options:
             raise ValueError(f"grid must be one of {', '.join(GRIDS)}, not {self.grid!r}")
         if self.reader not in READERS:
             raise ValueError(f"reader must be one of {', '.join(READERS)}, not {self.reader!r}")
+        if self.ocr not in OCR_MODES:
+            raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {self.ocr!r}")
         for name in ("max_bytes", "max_pages", "max_pixels"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
@@ -97,9 +101,14 @@ def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: li
     contents: list[PageContent] = []
     previous_had_table = False
     carried: Carried | None = None  # the header of a rule-less table that may go on over the page break
+    skipped: list[int] = []  # pages only OCR could read, with OCR off
     for scan in scans:
         ocr = needs_ocr(scan)  # image-only, or a text layer that cannot be read: read the picture
         previous_header, carried = carried, None
+        if ocr and options.ocr == "off":
+            skipped.append(scan.number)
+            previous_had_table = False
+            continue
         if not ocr and not wanted(scan.number, previous_had_table):
             previous_had_table = False
             continue
@@ -121,6 +130,10 @@ def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: li
         if content is not None:
             contents.append(content)
         previous_had_table = bool(content and content.grids)
+    if skipped:
+        errors.append(DocumentError(code="OCR_SKIPPED", page=skipped[0], message=(
+            f"page(s) {_pages_text(skipped)} can only be read from their picture (a scan, or a text layer "
+            "with no Unicode map); not read: OCR is off")))
     return contents
 
 
@@ -204,7 +217,7 @@ def _read_document(path: Path, scans: list[PageScan], options: Options, errors: 
     if garbled:
         errors.append(DocumentError(code="UNREADABLE_TEXT_LAYER", page=garbled[0],
                                  message=f"the text layer of page(s) {_pages_text(garbled)} has no Unicode map "
-                                         "(cid glyphs): read by OCR instead"))
+                                         "(cid glyphs): " + ("read by OCR instead" if options.ocr == "auto" else "not read (OCR is off)")))
     return read_pages(path, scans, options, errors, document, opened)
 
 
