@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from formaudit import record as contract
+from formaudit.limits import DEFAULT_MAX_MB, GRIDS, OCR_MODES, READERS
 from formaudit.record import Finding, Form
 
 if TYPE_CHECKING:
@@ -18,12 +19,8 @@ if TYPE_CHECKING:
 
     from formaudit.pipeline import Options
 
-__all__ = ["FRAME_TABLES", "GRIDS", "Record", "audit", "read_pdf"]
+__all__ = ["FRAME_TABLES", "GRIDS", "OCR_MODES", "READERS", "Record", "audit", "read_pdf"]
 
-GRIDS = ("pdfplumber", "camelot")  # the values of --grid (pipeline.Options checks the same)
-READERS = ("pdfium", "pdfminer")  # the values of --reader
-OCR_MODES = ("auto", "off")  # the values of --ocr
-DEFAULT_MAX_MB = 512  # batch --max-mb's default
 FRAME_TABLES = ("forms", "funding", "indicators", "findings")
 
 
@@ -61,15 +58,10 @@ class Record(contract.Record):
 
 def pipeline_options(grid: str = "pdfplumber", max_mb: int = DEFAULT_MAX_MB, reader: str = "pdfium",
                      ocr: str = "auto") -> "Options":
-    """The pipeline's options, checked as the command line checks them (ValueError otherwise)."""
+    """The pipeline's options, checked as the command line checks them (ValueError otherwise): Options checks
+    grid, reader and ocr itself."""
     from formaudit.pipeline import Options
 
-    if grid not in GRIDS:
-        raise ValueError(f"grid must be one of {', '.join(GRIDS)}, not {grid!r}")
-    if reader not in READERS:
-        raise ValueError(f"reader must be one of {', '.join(READERS)}, not {reader!r}")
-    if ocr not in OCR_MODES:
-        raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {ocr!r}")
     if isinstance(max_mb, bool) or not isinstance(max_mb, int) or max_mb <= 0:
         raise ValueError(f"max_mb must be a positive whole number of megabytes, not {max_mb!r}")
     return Options(grid=grid, reader=reader, max_bytes=max_mb * 1024 * 1024, ocr=ocr)

@@ -10,7 +10,7 @@ from pathlib import Path
 from formaudit import __version__
 from formaudit.cli_checks import DPI, WORKERS, Parser, add_limit_options, limits_of, output_folder, run_command
 from formaudit.errors import InputError
-from formaudit.limits import FAILED_CODES
+from formaudit.limits import FAILED_CODES, GRIDS, OCR_MODES, READERS
 from formaudit.paths import find_pdfs, output_path
 
 EPILOG = """\
@@ -272,14 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def grid_option(p):
-        p.add_argument("--grid", choices=("pdfplumber", "camelot"), default="pdfplumber",
+        p.add_argument("--grid", choices=GRIDS, default="pdfplumber",
                        help="which detector supplies the table cells (default: pdfplumber; camelot's lattice parser as a second opinion)")
 
     def reader_option(p):
-        p.add_argument("--reader", choices=("pdfium", "pdfminer"), default="pdfium",
+        p.add_argument("--reader", choices=READERS, default="pdfium",
                        help="which parser reads a text-layer page's characters and rules (default: pdfium; pdfminer, "
                             "10-20 times slower, as a second opinion)")
-        p.add_argument("--ocr", choices=("auto", "off"), default="auto",
+        p.add_argument("--ocr", choices=OCR_MODES, default="auto",
                        help="auto (default): pages with no usable text layer (scans) are read by OCR, about 2 s a page; "
                             "off: such pages are skipped and the record says so (OCR_SKIPPED)")
 

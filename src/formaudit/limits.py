@@ -14,6 +14,11 @@ DEFAULT_MAX_MB = 512
 DEFAULT_MAX_PAGES = 2000
 DEFAULT_MAX_MEGAPIXELS = 150  # a page or image rendered: 150 Mpx is an A0 sheet at 300 dpi, 450 MB of RGB
 
+# The reading choices: the values of --grid, --reader and --ocr, which pipeline.Options accepts.
+GRIDS = ("pdfplumber", "camelot")  # which detector supplies the cell geometry
+READERS = ("pdfium", "pdfminer")  # which parser reads a text-layer page
+OCR_MODES = ("auto", "off")  # auto: pages with no usable text layer are read from their picture; off: skipped
+
 
 @dataclass(frozen=True)
 class Limits:

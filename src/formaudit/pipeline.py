@@ -31,7 +31,7 @@ from formaudit.ingest.pdf import (
 )
 from formaudit.ingest.pdfium_reader import PdfiumReader, TextLayerPage
 from formaudit.ingest.pdfminer_reader import PdfminerReader
-from formaudit.limits import DEFAULT_MAX_MB, DEFAULT_MAX_MEGAPIXELS, DEFAULT_MAX_PAGES
+from formaudit.limits import DEFAULT_MAX_MB, DEFAULT_MAX_MEGAPIXELS, DEFAULT_MAX_PAGES, GRIDS, OCR_MODES, READERS
 from formaudit.models import PageContent
 from formaudit.normalize.build import build_form
 from formaudit.record import DocumentError, Record, Source
@@ -39,9 +39,6 @@ from formaudit.validate.rules import audit
 
 log = logging.getLogger("formaudit")
 
-GRIDS = ("pdfplumber", "camelot")  # which detector supplies the cell geometry
-READERS = ("pdfium", "pdfminer")  # which parser reads a text-layer page
-OCR_MODES = ("auto", "off")  # auto: pages with no usable text layer are read from their picture; off: skipped
 
 
 @dataclass(frozen=True)

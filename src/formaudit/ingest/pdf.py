@@ -26,7 +26,7 @@ for _name in ("pdfminer", "pdfminer.pdffont", "pdfminer.pdfpage", "pdfminer.pdfi
 
 class UnusableDocument(Exception):
     """A whole document cannot be used; `code` is one of the documented error codes (it becomes a
-    record's `errors` entry, a `record.UnusableDocument`)."""
+    record's `errors` entry, a `record.DocumentError`)."""
 
     def __init__(self, code: str, message: str, page: int | None = None):
         super().__init__(message)

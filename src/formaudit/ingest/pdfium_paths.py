@@ -61,7 +61,7 @@ def page_matrix(page: pypdfium2.PdfPage) -> tuple[Matrix, float, float]:
 def read_edges(page: pypdfium2.PdfPage, to_page: Matrix) -> tuple[list[dict], int, set[int]]:
     """Every straight horizontal and vertical segment drawn on the page as an edge; the number of images; and
     the text objects whose bounds are empty (by address): PDFium's text page leaves those out (see
-    pdfium_reader.unread_text_objects)."""
+    pdfium_reader.TextLayerPage.unread_text)."""
     edges: list[dict] = []
     blank_texts: set[int] = set()
     images = _walk(page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, IDENTITY, to_page, edges,

@@ -104,10 +104,6 @@ def _unicode_text(textpage, index: int, code: int, count: int) -> tuple[str, int
     return chr(code), 1
 
 
-def read_chars(textpage: pypdfium2.PdfTextPage, to_page: Matrix) -> list[dict]:
-    return _chars_of(textpage.raw, to_page)[0]
-
-
 _MAYBE_GENERATED = frozenset((0x20, 0x0A, 0x0D, 0x02))  # what PDFium inserts: spaces, line breaks, soft hyphens
 
 
