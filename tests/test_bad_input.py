@@ -223,7 +223,7 @@ def test_dask_rerun_retries_failed_documents(tmp_path):
     import duckdb
     from dask.distributed import Client, LocalCluster
 
-    from formaudit.distributed import run_dask
+    from formaudit.batch import run_batch
     from formaudit.limits import Limits
 
     folder = tmp_path / "in"
@@ -232,9 +232,9 @@ def test_dask_rerun_retries_failed_documents(tmp_path):
     dataset = tmp_path / "dataset"
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        first = run_dask([str(folder)], client, dataset, limits=Limits(timeout_s=0.001))
-        kept = run_dask([str(folder)], client, dataset, retry_failed=False)
-        again = run_dask([str(folder)], client, dataset)
+        first = run_batch([str(folder)], parquet_parts=dataset, dask=client, limits=Limits(timeout_s=0.001))
+        kept = run_batch([str(folder)], parquet_parts=dataset, dask=client, retry_failed=False)
+        again = run_batch([str(folder)], parquet_parts=dataset, dask=client)
     assert (first.failed, kept.processed, kept.skipped) == (1, 0, 1)
     assert (again.processed, again.retried, again.failed) == (1, 1, 0)
     status = duckdb.sql(f"SELECT status FROM read_parquet('{dataset}/documents/*.parquet')").fetchall()

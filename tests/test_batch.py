@@ -236,7 +236,6 @@ def test_dask_cluster_gives_the_local_tables(tmp_path):
     from dask.distributed import Client, LocalCluster
 
     from formaudit.batch import run_batch
-    from formaudit.distributed import run_dask
 
     folder = tmp_path / "in"
     for i, p in enumerate(fixture_pdfs("text")):
@@ -246,10 +245,13 @@ def test_dask_cluster_gives_the_local_tables(tmp_path):
     local = tmp_path / "local.duckdb"
     run_batch([str(folder)], local, quiet=True)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
-        summary = run_dask([str(folder)], client, tmp_path / "dataset")
+        summary = run_batch([str(folder)], parquet_parts=tmp_path / "dataset", dask=client)
         assert summary.processed == len(snapshot(local)["documents"])
-        again = run_dask([str(folder)], client, tmp_path / "dataset")
+        again = run_batch([str(folder)], parquet_parts=tmp_path / "dataset", dask=client)
         assert again.processed == 0 and again.skipped == summary.processed
+        # the other sink behind the same executor: the cluster reads, this process keeps a DuckDB file
+        run_batch([str(folder)], tmp_path / "dask.duckdb", dask=client)
+    assert snapshot(tmp_path / "dask.duckdb") == snapshot(local)
     con = duckdb.connect()
     want = snapshot(local)
     for t in TABLES:

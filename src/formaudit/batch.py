@@ -1,9 +1,11 @@
-"""`formaudit batch`: an archive -> DuckDB (and Parquet, JSON), resumable and parallel.
+"""`formaudit batch`: an archive -> DuckDB or Parquet parts (and JSON, a report), resumable and parallel.
 
-Each PDF is keyed by its sha256. Before any work the plan skips documents the store
+Each PDF is keyed by its sha256. Before any work the plan skips documents the sink
 already holds, so a run stopped at any moment (SIGKILL included) and started again
-does only what is missing; each document is written in one transaction, so none is
-ever half there. Copies of one PDF under other names are processed once and linked.
+does only what is missing; each document is written whole (one transaction, or its
+parts renamed into place), so none is ever half there. Copies of one PDF under other
+names are processed once and linked. The running is runner.py's; here are the choices
+of executor and sink, the progress bar and the summary a person reads.
 """
 
 from __future__ import annotations
@@ -14,24 +16,27 @@ import sys
 import time
 from pathlib import Path
 
-from formaudit.export.duckdb_store import Store
+from formaudit.executors import DaskCluster, LocalProcesses
 from formaudit.export.json_record import plain
-from formaudit.export.tables import record_rows
+from formaudit.export.sinks import DuckDBSink, ParquetPartsSink, Sink
 from formaudit.files import write_atomic
-from formaudit.isolate import outcome_record, reading_options, run_isolated
+from formaudit.isolate import reading_options
 from formaudit.limits import Limits
 from formaudit.paths import find_pdfs, output_path
-from formaudit.plan import Plan, Summary, make_plan
-from formaudit.record import DocumentError, Record, Source
+from formaudit.plan import Summary
+from formaudit.runner import run_documents
 
 
 class ProgressView:
     """A live bar on a terminal (files, pages/s, forms, findings, ETA); silent otherwise."""
 
-    def __init__(self, total: int, quiet: bool):
+    def __init__(self, quiet: bool):
         self.enabled = not quiet and sys.stderr.isatty()
         self.started = time.monotonic()
         self.last_refresh = 0.0
+        self.progress = None
+
+    def start(self, total: int) -> None:
         if self.enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -43,9 +48,11 @@ class ProgressView:
             self.progress.start()
             self.task = self.progress.add_task("batch", total=total, speed="0.0", forms=0, findings=0)
 
-    def update(self, summary: Summary) -> None:
+    def update(self, summary: Summary, total: int) -> None:
         if not self.enabled:
             return
+        if self.progress is None:
+            self.start(total)
         elapsed = max(time.monotonic() - self.started, 1e-6)
         self.progress.update(self.task, completed=summary.processed, speed=f"{summary.pages / elapsed:.1f}",
                              forms=summary.forms, findings=summary.error_findings + summary.warning_findings)
@@ -55,38 +62,18 @@ class ProgressView:
             self.last_refresh = now
 
     def close(self) -> None:
-        if self.enabled:
+        if self.progress is not None:
             self.progress.refresh()
             self.progress.stop()
+            self.progress = None
 
 
-def run_local(plan: Plan, store: Store, summary: Summary, workers: int, timeout: float | None, memory_mb: int | None,
-              quiet: bool) -> None:
-    view = ProgressView(len(plan.tasks) + len(plan.unreadable), quiet)
-    try:
-        for task in plan.unreadable:
-            record = Record(source=Source(path=task.display_path, sha256=task.sha256, pages=None),
-                            errors=[DocumentError(code="UNREADABLE_FILE", message=task.unreadable or "", page=None)])
-            rows = record_rows(record, 0, 0.0)
-            store.write_document(rows)
-            summary.add(rows["documents"][0])
-            view.update(summary)
-        for outcome in run_isolated(plan.tasks, workers, timeout, memory_mb):
-            rows = record_rows(outcome_record(outcome), outcome.task.size_bytes, outcome.seconds, outcome.peak_rss_mb)
-            store.write_document(rows)
-            summary.add(rows["documents"][0])
-            summary.peak_worker_mb = max(summary.peak_worker_mb, outcome.peak_rss_mb)
-            view.update(summary)
-    finally:
-        view.close()
-
-
-def write_json(store: Store, pdfs: list[tuple[Path, Path | None]], out_dir: Path) -> int:
-    """DIR/<pdf stem>.json for every file, rebuilt from the store (resumed runs too)."""
+def write_json(sink: Sink, pdfs: list[tuple[Path, Path | None]], out_dir: Path) -> int:
+    """DIR/<pdf stem>.json for every file, rebuilt from what the sink holds (resumed runs too)."""
     taken: set[Path] = set()
     n = 0
     for pdf, root in pdfs:
-        record = store.record_of(str(pdf))
+        record = sink.record_of(str(pdf))
         if record is None:
             continue
         write_atomic(output_path(out_dir, pdf, root, taken), json.dumps(plain(record), ensure_ascii=False, indent=2) + "\n")
@@ -94,27 +81,33 @@ def write_json(store: Store, pdfs: list[tuple[Path, Path | None]], out_dir: Path
     return n
 
 
-def run_batch(paths: list[str], db: Path, *, json_dir: Path | None = None, parquet_dir: Path | None = None,
-              workers: int | None = None, limits: Limits = Limits(), force: bool = False, retry_failed: bool = True,
-              grid: str = "pdfplumber", reader: str = "pdfium", ocr: str = "auto", quiet: bool = False) -> Summary:
+def run_batch(paths: list[str], db: Path | None = None, *, parquet_parts: Path | None = None, dask=None,
+              json_dir: Path | None = None, parquet_dir: Path | None = None, workers: int | None = None,
+              limits: Limits = Limits(), force: bool = False, retry_failed: bool = True, grid: str = "pdfplumber",
+              reader: str = "pdfium", ocr: str = "auto", quiet: bool = False) -> Summary:
+    """Every PDF under the paths into a DuckDB file (`db`) or a folder of Parquet parts (`parquet_parts`),
+    read by local processes (`workers` of them) or on a Dask cluster (`dask`: an address or a Client)."""
+    if (db is None) == (parquet_parts is None):
+        raise ValueError("give one place to keep the rows: a DuckDB file (db) or a Parquet folder (parquet_parts)")
     started = time.monotonic()
     options = reading_options(limits, grid, reader, ocr)
+    if dask is not None:
+        executor = DaskCluster(dask, limits.timeout_s, limits.memory_mb)
+    else:
+        executor = LocalProcesses(workers or os.cpu_count() or 1, limits.timeout_s, limits.memory_mb)
+    sink = DuckDBSink(db) if db is not None else ParquetPartsSink(parquet_parts)
     pdfs = find_pdfs(paths)
-    summary = Summary(files=len(pdfs))
-    store = Store(db)
+    view = ProgressView(quiet)
     try:
-        plan = make_plan(pdfs, store, options, force, retry_failed)
-        summary.skipped, summary.duplicates, summary.retried = len(plan.done), len(plan.duplicates), len(plan.retried)
-        run_local(plan, store, summary, workers or os.cpu_count() or 1, limits.timeout_s, limits.memory_mb, quiet)
-        for path, sha, size in plan.done + plan.duplicates:
-            store.link_file(path, sha, size)
-        store.prune_orphans()
+        summary = run_documents(pdfs, executor, sink, options, force=force, retry_failed=retry_failed, progress=view.update)
+        view.close()
         if json_dir is not None:
-            write_json(store, pdfs, json_dir)
-        if parquet_dir is not None:
-            store.export_parquet(parquet_dir)
+            write_json(sink, pdfs, json_dir)
+        if parquet_dir is not None and isinstance(sink, DuckDBSink):
+            sink.store.export_parquet(parquet_dir)
     finally:
-        store.close()
+        view.close()
+        sink.close()
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -122,7 +115,7 @@ def run_batch(paths: list[str], db: Path, *, json_dir: Path | None = None, parqu
 TRY_QUERY = "SELECT unit_name, year, code, message FROM findings WHERE severity = 'error' ORDER BY unit_name, year, code"
 
 
-def print_summary(summary: Summary, db: Path, args) -> None:
+def print_summary(summary: Summary, db: Path, args, parts: bool) -> None:
     rate = summary.pages / summary.seconds if summary.seconds else 0.0
     retried = f" ({summary.retried} failed before, tried again)" if summary.retried else ""
     lines = [
@@ -135,9 +128,9 @@ def print_summary(summary: Summary, db: Path, args) -> None:
         lines.append(f"  failed: {failure}")
     if len(summary.failures) > 10:
         lines.append(f"  … and {len(summary.failures) - 10} more (SELECT * FROM documents WHERE status = 'failed')")
-    # `db` is what was written: the DuckDB file, or the Parquet dataset of a Dask run; query,
+    # `db` is what was written: the DuckDB file, or the Parquet parts of a Dask run; query,
     # stats and report read either, so the commands below work as printed.
-    if args.dask:
+    if parts:
         lines.append(f"  dataset:  {db}/<table>/*.parquet (read in place by query, stats, report)")
     else:
         lines.append(f"  database: {db}")
@@ -149,7 +142,7 @@ def print_summary(summary: Summary, db: Path, args) -> None:
     lines.append(f"  or:       formaudit stats {db}")
     if not args.report:
         lines.append(f"  report:   formaudit report {db} --out report.html")
-    if args.dask:
+    if parts:
         lines.append(f"  one file: formaudit import {db} --db results.duckdb")
     print("\n".join(lines), file=sys.stderr)
 
@@ -158,25 +151,19 @@ def run_batch_cli(args) -> int:
     db = Path(args.db)
     limits = Limits(timeout_s=args.timeout, memory_mb=args.memory_mb, max_mb=args.max_mb, max_pages=args.max_pages,
                     max_megapixels=args.max_megapixels)
-    if args.dask:
-        from formaudit.distributed import run_dask
-
-        if not args.parquet:
-            print("formaudit: --dask writes a Parquet dataset: give --parquet DIR (a path every worker can reach)", file=sys.stderr)
-            return 2
-        summary = run_dask(args.paths, args.dask, Path(args.parquet), limits=limits, force=args.force,
-                           retry_failed=args.retry_failed, grid=args.grid, reader=args.reader, ocr=args.ocr,
-                           quiet=args.quiet)
-    else:
-        summary = run_batch(args.paths, db, json_dir=Path(args.json) if args.json else None,
-                            parquet_dir=Path(args.parquet) if args.parquet else None, workers=args.workers,
-                            limits=limits, force=args.force, retry_failed=args.retry_failed, grid=args.grid,
-                            reader=args.reader, ocr=args.ocr, quiet=args.quiet)
+    # with --dask, --parquet DIR is where the rows go (parts, one per document); else the DuckDB file is,
+    # and --parquet an export of it at the end
+    parts = Path(args.parquet) if args.dask and args.parquet else None
+    summary = run_batch(args.paths, None if parts else db, parquet_parts=parts, dask=args.dask,
+                        json_dir=Path(args.json) if args.json else None,
+                        parquet_dir=Path(args.parquet) if args.parquet and not parts else None, workers=args.workers,
+                        limits=limits, force=args.force, retry_failed=args.retry_failed, grid=args.grid,
+                        reader=args.reader, ocr=args.ocr, quiet=args.quiet)
     if summary.files == 0:
         print("formaudit: no PDF found under the given paths", file=sys.stderr)
         return 2
-    written = Path(args.parquet) if args.dask else db
-    print_summary(summary, written, args)
+    written = parts or db
+    print_summary(summary, written, args, parts is not None)
     if args.report or args.xlsx:
         from formaudit.export.report import load_records
 

@@ -337,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="try again the documents that failed in an earlier run for a cause of the run's: a timeout, a "
                         "crash, a cap (default: on; --no-retry-failed to keep them as they are)")
     p.add_argument("--no-retry", dest="retry_failed", action="store_false", help="the same as --no-retry-failed")
-    p.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed scheduler (tcp://host:8786); needs --parquet")
+    p.add_argument("--dask", metavar="ADDRESS", help="read on the workers of a Dask distributed scheduler (tcp://host:8786); the rows "
+                   "go to --parquet DIR, one part per document, or without it to --db")
     p.add_argument("--report", metavar="HTML", help="also write the HTML audit report")
     p.add_argument("--xlsx", metavar="FILE", help="also write the tables and findings as an Excel workbook")
     lang_option(p, "zh", "the report and the workbook")

@@ -1,12 +1,12 @@
 """What a batch run does and what it did: the plan (which documents to read, which the store holds, which
-are copies) and the summary. Shared by the local runner (batch.py) and the Dask runner (distributed.py)."""
+are copies) and the summary, whatever executor reads and whatever sink keeps (runner.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from formaudit.export.duckdb_store import Store
+from formaudit.export.sinks import Sink
 from formaudit.ingest.pdf import sha256_of
 from formaudit.isolate import Task
 from formaudit.limits import RETRIED_CODES
@@ -53,14 +53,14 @@ class Plan:
     retried: set[str] = field(default_factory=set)  # checksums of documents that failed before and are tried again
 
 
-def make_plan(pdfs: list[tuple[Path, Path | None]], store: Store | None, options: Options, force: bool,
+def make_plan(pdfs: list[tuple[Path, Path | None]], sink: Sink | None, options: Options, force: bool,
               retry_failed: bool = True) -> Plan:
     """What to do. A document that failed in an earlier run for a cause of the run's (a timeout, a crash,
     a cap: RETRIED_CODES) is tried again unless retry_failed is off."""
-    already = set() if (force or store is None) else store.processed()
+    already = set() if (force or sink is None) else sink.processed()
     failed = set()
     if retry_failed and already:
-        failed = {sha for sha, code in store.failures().items() if code in RETRIED_CODES}
+        failed = {sha for sha, code in sink.failures().items() if code in RETRIED_CODES}
         already -= failed
     plan = Plan([], [], [], [])
     scheduled: set[str] = set()

@@ -67,10 +67,16 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
 
-    def link_file(self, path: str, sha: str, size: int) -> None:
+    def link_files(self, files: list[tuple[str, str, int]]) -> None:
+        """Point each (path, sha256, size) at its document, in one transaction."""
         self.con.execute("BEGIN TRANSACTION")
-        self._link({"path": path, "sha256": sha, "size_bytes": size})
-        self.con.execute("COMMIT")
+        try:
+            for path, sha, size in files:
+                self._link({"path": path, "sha256": sha, "size_bytes": size})
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
 
     def prune_orphans(self) -> int:
         """Documents no file points to any more (a file changed since): their rows go."""
