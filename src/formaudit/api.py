@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from formaudit.pipeline import Options
+    from formaudit.settings import Settings
 
 __all__ = ["FRAME_TABLES", "GRIDS", "OCR_MODES", "READERS", "Record", "audit", "read_pdf"]
 
@@ -57,18 +58,21 @@ class Record(contract.Record):
 
 
 def pipeline_options(grid: str = "pdfplumber", max_mb: int = DEFAULT_MAX_MB, reader: str = "pdfium",
-                     ocr: str = "auto") -> "Options":
+                     ocr: str = "auto", settings: "Settings | None" = None) -> "Options":
     """The pipeline's options, checked as the command line checks them (ValueError otherwise): Options checks
     grid, reader and ocr itself."""
     from formaudit.pipeline import Options
 
     if isinstance(max_mb, bool) or not isinstance(max_mb, int) or max_mb <= 0:
         raise ValueError(f"max_mb must be a positive whole number of megabytes, not {max_mb!r}")
-    return Options(grid=grid, reader=reader, max_bytes=max_mb * 1024 * 1024, ocr=ocr)
+    from formaudit.settings import DEFAULT
+
+    return Options(grid=grid, reader=reader, max_bytes=max_mb * 1024 * 1024, ocr=ocr,
+                   settings=DEFAULT if settings is None else settings)
 
 
 def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", ocr: str = "auto", reader: str = "pdfium",
-             max_mb: int = DEFAULT_MAX_MB) -> Record:
+             max_mb: int = DEFAULT_MAX_MB, settings: "Settings | None" = None) -> Record:
     """Read every self-evaluation form (绩效自评表) of a PDF and audit its arithmetic.
 
     Returns the same record as ``formaudit extract`` (``record.to_json()`` gives its bytes).
@@ -89,6 +93,9 @@ def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", ocr: str = 
         a slower second opinion.
     max_mb : int, default 512
         Larger files are not read: the record carries a TOO_LARGE error (``--max-mb``).
+    settings : formaudit.settings.Settings, optional
+        The reading stages' thresholds (``--settings``), e.g.
+        ``Settings.from_mapping({"text": {"chunk_gap_em": 0.8}})``; the defaults when not given.
 
     Returns
     -------
@@ -113,7 +120,7 @@ def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", ocr: str = 
     """
     from formaudit.pipeline import extract
 
-    options = pipeline_options(grid, max_mb, reader, ocr)
+    options = pipeline_options(grid, max_mb, reader, ocr, settings)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")

@@ -20,11 +20,12 @@ from formaudit.executors import DaskCluster, LocalProcesses
 from formaudit.export.json_record import plain
 from formaudit.export.sinks import DuckDBSink, ParquetPartsSink, Sink
 from formaudit.files import write_atomic
-from formaudit.isolate import reading_options
+from formaudit.isolate import load_settings, reading_options
 from formaudit.limits import Limits
 from formaudit.paths import find_pdfs, output_path
 from formaudit.plan import Summary
 from formaudit.runner import run_documents
+from formaudit.settings import DEFAULT, Settings
 
 
 class ProgressView:
@@ -84,13 +85,13 @@ def write_json(sink: Sink, pdfs: list[tuple[Path, Path | None]], out_dir: Path) 
 def run_batch(paths: list[str], db: Path | None = None, *, parquet_parts: Path | None = None, dask=None,
               json_dir: Path | None = None, parquet_dir: Path | None = None, workers: int | None = None,
               limits: Limits = Limits(), force: bool = False, retry_failed: bool = True, grid: str = "pdfplumber",
-              reader: str = "pdfium", ocr: str = "auto", quiet: bool = False) -> Summary:
+              reader: str = "pdfium", ocr: str = "auto", quiet: bool = False, settings: Settings = DEFAULT) -> Summary:
     """Every PDF under the paths into a DuckDB file (`db`) or a folder of Parquet parts (`parquet_parts`),
     read by local processes (`workers` of them) or on a Dask cluster (`dask`: an address or a Client)."""
     if (db is None) == (parquet_parts is None):
         raise ValueError("give one place to keep the rows: a DuckDB file (db) or a Parquet folder (parquet_parts)")
     started = time.monotonic()
-    options = reading_options(limits, grid, reader, ocr)
+    options = reading_options(limits, grid, reader, ocr, settings)
     if dask is not None:
         executor = DaskCluster(dask, limits.timeout_s, limits.memory_mb)
     else:
@@ -158,7 +159,7 @@ def run_batch_cli(args) -> int:
                         json_dir=Path(args.json) if args.json else None,
                         parquet_dir=Path(args.parquet) if args.parquet and not parts else None, workers=args.workers,
                         limits=limits, force=args.force, retry_failed=args.retry_failed, grid=args.grid,
-                        reader=args.reader, ocr=args.ocr, quiet=args.quiet)
+                        reader=args.reader, ocr=args.ocr, quiet=args.quiet, settings=load_settings(args.settings))
     if summary.files == 0:
         print("formaudit: no PDF found under the given paths", file=sys.stderr)
         return 2

@@ -33,10 +33,11 @@ and --max-megapixels: a file that passes one is recorded with a code that says w
 
 def _extract(pdf: Path, args):
     """One PDF read in a child process under the command's caps (isolate.py), as batch reads it."""
-    from formaudit.isolate import extract_guarded, reading_options
+    from formaudit.isolate import extract_guarded, load_settings, reading_options
 
     limits = limits_of(args)
-    return extract_guarded(pdf, limits, reading_options(limits, args.grid, args.reader, args.ocr), display_path=str(pdf))
+    options = reading_options(limits, args.grid, args.reader, args.ocr, load_settings(args.settings))
+    return extract_guarded(pdf, limits, options, display_path=str(pdf))
 
 
 def _pdfs_or_fail(paths) -> list[tuple[Path, Path | None]]:
@@ -204,10 +205,10 @@ def cmd_validate(args) -> int:
 
 def cmd_debug(args) -> int:
     from formaudit.debug import draw_debug
-    from formaudit.isolate import reading_options, run_guarded, task_for
+    from formaudit.isolate import load_settings, reading_options, run_guarded, task_for
 
     pdf, out_dir, limits = Path(args.pdf), output_folder(args.out), limits_of(args)
-    task = task_for(pdf, reading_options(limits, args.grid, args.reader, args.ocr))
+    task = task_for(pdf, reading_options(limits, args.grid, args.reader, args.ocr, load_settings(args.settings)))
     outcome = run_guarded(lambda t: [str(p) for p in draw_debug(t.path, out_dir, options=t.options, dpi=args.dpi)],
                           task, limits)
     if outcome.error_code:
@@ -282,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--ocr", choices=OCR_MODES, default="auto",
                        help="auto (default): pages with no usable text layer (scans) are read by OCR, about 2 s a page; "
                             "off: such pages are skipped and the record says so (OCR_SKIPPED)")
+        p.add_argument("--settings", metavar="TOML",
+                       help="thresholds of the reading stages, overriding the defaults: tables [ruled], [text], "
+                            "[scan_image], [scan_grid] of settings.py's names (an unknown name or a bad value is refused)")
 
     p = sub.add_parser("extract", help="write one JSON record per PDF", description="Extract every form of each PDF into "
                        "DIR/<pdf stem>.json (sub-folders of a searched folder are kept). One line per file on stderr.")

@@ -20,10 +20,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from formaudit.errors import InputError
 from formaudit.ingest.pdf import UnusableDocument, sha256_of
 from formaudit.limits import Limits
 from formaudit.pipeline import Options
 from formaudit.record import DocumentError, Record, Source
+from formaudit.settings import DEFAULT, Settings
 
 
 @dataclass
@@ -290,10 +292,21 @@ def outcome_record(outcome: Outcome) -> Record:
                   errors=[DocumentError(code=outcome.error_code or "WORKER_CRASHED", message=outcome.error_message or "", page=None)])
 
 
-def reading_options(limits: Limits, grid: str = "pdfplumber", reader: str = "pdfium", ocr: str = "auto") -> Options:
+def reading_options(limits: Limits, grid: str = "pdfplumber", reader: str = "pdfium", ocr: str = "auto",
+                    settings: Settings = DEFAULT) -> Options:
     """The reading choices and the caps the pipeline applies itself (file size, pages, pixels), from the command's limits."""
     return Options(grid=grid, reader=reader, max_bytes=limits.max_bytes, max_pages=limits.max_pages,
-                   max_pixels=limits.max_pixels, ocr=ocr)
+                   max_pixels=limits.max_pixels, ocr=ocr, settings=settings)
+
+
+def load_settings(path: str | Path | None) -> Settings:
+    """The stages' thresholds from a TOML file (`--settings`), the defaults without one; a bad file is an InputError."""
+    if path is None:
+        return DEFAULT
+    try:
+        return Settings.from_toml(Path(path))
+    except ValueError as exc:
+        raise InputError(f"--settings {exc}") from exc
 
 
 def task_for(path: Path, options: Options, display_path: str | None = None) -> Task:

@@ -35,6 +35,7 @@ from formaudit.limits import DEFAULT_MAX_MB, DEFAULT_MAX_MEGAPIXELS, DEFAULT_MAX
 from formaudit.models import PageContent
 from formaudit.normalize.build import build_form
 from formaudit.record import DocumentError, Record, Source
+from formaudit.settings import DEFAULT, Settings
 from formaudit.validate.rules import audit
 
 log = logging.getLogger("formaudit")
@@ -49,6 +50,7 @@ class Options:
     max_pages: int | None = DEFAULT_MAX_PAGES
     max_pixels: int | None = DEFAULT_MAX_MEGAPIXELS * 1_000_000  # a page or image a stage renders
     ocr: str = "auto"  # auto | off: off skips the pages only OCR could read (a fast pass over text-layer archives)
+    settings: Settings = DEFAULT  # every stage's thresholds (settings.py)
 
     def __post_init__(self) -> None:
         # checked where the options are made, so a typo never reaches a page as a silent default
@@ -58,6 +60,8 @@ class Options:
             raise ValueError(f"reader must be one of {', '.join(READERS)}, not {self.reader!r}")
         if self.ocr not in OCR_MODES:
             raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {self.ocr!r}")
+        if not isinstance(self.settings, Settings):
+            raise ValueError(f"settings must be a formaudit.settings.Settings, not {type(self.settings).__name__}")
         for name in ("max_bytes", "max_pages", "max_pixels"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
@@ -111,7 +115,7 @@ def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: li
             continue
         try:
             if ocr:
-                content = read_scan(path, scan, *reader.size(scan.number))
+                content = read_scan(path, scan, *reader.size(scan.number), options.settings)
             else:
                 page = reader.page(scan.number)
                 fold_chars(page.chars)  # radical code points -> ideographs, before anything reads the text
@@ -139,24 +143,25 @@ def read_text_page(path: Path, page: TextLayerPage, scan: PageScan, options: Opt
     """A text-layer page: ruled tables by pdfplumber (camelot where it finds none); with no rules
     at all, the table inferred from its text. Returns the header a rule-less table carries on."""
     boxes = camelot_cells(path, page) if options.grid == "camelot" else None
-    content = read_page(page, cell_boxes=boxes, source=options.grid)
+    ruled = options.settings.ruled
+    content = read_page(page, cell_boxes=boxes, source=options.grid, settings=ruled)
     form_table = may_hold_form_table(scan)
     if not content.grids and options.grid == "pdfplumber" and form_table and (page.edges or page.images):
         # no ruled table found by pdfplumber on a page that reads like a form and draws something: ask
         # camelot (a page drawing nothing at all has no rules for it to find, and it costs ~200 MB)
-        content = read_page(page, cell_boxes=camelot_cells(path, page), source="camelot")
+        content = read_page(page, cell_boxes=camelot_cells(path, page), source="camelot", settings=ruled)
     if not content.grids and (form_table or carried):
         # no rules at all: infer the table from where its text stands
-        boxes, carried = text_table(page.chars, carried)
-        return read_page(page, cell_boxes=[boxes], source="text"), carried
+        boxes, carried = text_table(page.chars, carried, options.settings.text)
+        return read_page(page, cell_boxes=[boxes], source="text", settings=ruled), carried
     return content, None
 
 
-def read_scan(path: Path, scan: PageScan, width: float, height: float) -> PageContent | None:
+def read_scan(path: Path, scan: PageScan, width: float, height: float, settings: Settings = DEFAULT) -> PageContent | None:
     """The page's picture read by OCR; None when it holds no ruled table."""
     from formaudit.detect.scan_grid import read_scanned_page
 
-    return read_scanned_page(path, scan.number, width, height)
+    return read_scanned_page(path, scan.number, width, height, settings)
 
 
 def camelot_cells(path: Path, page: TextLayerPage) -> list[list[tuple[float, float, float, float]]]:

@@ -18,20 +18,19 @@ from formaudit.detect.spill import spilled_text
 from formaudit.ingest.chars import UNREADABLE as _CID
 from formaudit.ingest.pdfium_reader import TextLayerPage
 from formaudit.models import BBox, Grid, GridCell, PageContent, TextLine
+from formaudit.settings import DEFAULT, RuledTableSettings
 
-TABLE_SETTINGS = {
-    "vertical_strategy": "lines",
-    "horizontal_strategy": "lines",
-    "snap_tolerance": 3,
-    "join_tolerance": 3,
-    "intersection_tolerance": 3,
-    "edge_min_length": 3,
-}
-MIN_CELLS = 4  # fewer cells than this is a box or a frame, not a table
-BOUNDARY_TOLERANCE = 2.0
+RULED = DEFAULT.ruled
 
 
-def cluster_positions(values: Iterable[float], tolerance: float = BOUNDARY_TOLERANCE) -> list[float]:
+def table_settings(settings: RuledTableSettings = RULED) -> dict:
+    """pdfplumber's TableSettings for the same chain, for its own table finder (tests, debugging)."""
+    return {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": settings.snap_tolerance,
+            "join_tolerance": settings.join_tolerance, "intersection_tolerance": settings.intersection_tolerance,
+            "edge_min_length": settings.edge_min_length}
+
+
+def cluster_positions(values: Iterable[float], tolerance: float = RULED.boundary_tolerance) -> list[float]:
     """Merge positions closer than tolerance (rules drawn twice, rounding) into one boundary each."""
     ordered = sorted(values)
     groups: list[list[float]] = []
@@ -53,12 +52,13 @@ def _index(boundaries: Sequence[float], value: float) -> int:
     return i
 
 
-def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], source: str = "pdfplumber") -> Grid | None:
+def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], source: str = "pdfplumber",
+                    settings: RuledTableSettings = RULED) -> Grid | None:
     """Cells (bounding boxes, merged ones included) -> a Grid with spans and text."""
-    if len(boxes) < MIN_CELLS:
+    if len(boxes) < settings.min_cells:
         return None
-    xs = cluster_positions([b[0] for b in boxes] + [b[2] for b in boxes])
-    ys = cluster_positions([b[1] for b in boxes] + [b[3] for b in boxes])
+    xs = cluster_positions([b[0] for b in boxes] + [b[2] for b in boxes], settings.boundary_tolerance)
+    ys = cluster_positions([b[1] for b in boxes] + [b[3] for b in boxes], settings.boundary_tolerance)
     cells: list[GridCell] = []
     slot: dict[tuple[int, int], GridCell] = {}
     for box in sorted(boxes, key=lambda b: (round(b[1]), round(b[0]))):
@@ -83,7 +83,7 @@ def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], sou
             chars_by_cell.setdefault(id(cell), []).append(ch)
     for cell in cells:
         held = chars_by_cell.get(id(cell), [])
-        cell.text = cell_text(held)
+        cell.text = cell_text(held, settings)
         # a text layer is certain; OCR characters carry the engine's confidence: a cell is as sure as its least sure
         cell.confidence = min((ch.get("confidence", 1.0) for ch in held), default=1.0)
         cell.repairs = [f"{ch['repaired_from']} -> {ch['text']}" for ch in held if "repaired_from" in ch]
@@ -91,21 +91,18 @@ def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], sou
     return Grid(page, bbox, xs, ys, cells, source)
 
 
-LINE_TOLERANCE = 3.0  # characters whose tops differ by less are on one line
-SPACE_GAP = 1.5  # a horizontal gap wider than this between characters reads as a space
-
-
-def cell_text(chars: Sequence[dict]) -> str:
+def cell_text(chars: Sequence[dict], settings: RuledTableSettings = RULED) -> str:
     """A cell's characters as lines (top to bottom), joined by newlines.
 
-    The same reading as pdfplumber's extract_text(x_tolerance=1.5, y_tolerance=3) for
-    upright text, without its general layout machinery (this runs for every cell).
+    The same reading as pdfplumber's extract_text(x_tolerance=space_gap, y_tolerance=line_tolerance)
+    for upright text, without its general layout machinery (this runs for every cell).
     """
+    line_tolerance, space_gap = settings.line_tolerance, settings.space_gap
     if not chars:
         return ""
     lines: list[list[dict]] = []
     for ch in sorted(chars, key=lambda c: (c["top"], c["x0"])):
-        if lines and ch["top"] - lines[-1][0]["top"] <= LINE_TOLERANCE:
+        if lines and ch["top"] - lines[-1][0]["top"] <= line_tolerance:
             lines[-1].append(ch)
         else:
             lines.append([ch])
@@ -115,7 +112,7 @@ def cell_text(chars: Sequence[dict]) -> str:
         parts = [line[0]["text"]]
         for prev, ch in zip(line, line[1:]):
             # OCR boxes leave gaps between characters of one word: there a space needs half a character's height
-            gap = max(SPACE_GAP, 0.5 * ch["size"]) if "confidence" in ch else SPACE_GAP
+            gap = max(space_gap, 0.5 * ch["size"]) if "confidence" in ch else space_gap
             if ch["x0"] - prev["x1"] > gap and not ch["text"].isspace() and not prev["text"].isspace():
                 parts.append(" ")
             parts.append(ch["text"])
@@ -123,12 +120,12 @@ def cell_text(chars: Sequence[dict]) -> str:
     return "\n".join(out).strip()
 
 
-def text_lines(page: int, chars: Sequence[dict]) -> list[TextLine]:
+def text_lines(page: int, chars: Sequence[dict], settings: RuledTableSettings = RULED) -> list[TextLine]:
     """Characters outside tables -> lines of text, top to bottom."""
     lines = []
-    for group in cluster_objects(list(chars), "top", 3):
+    for group in cluster_objects(list(chars), "top", settings.line_tolerance):
         group = sorted(group, key=lambda ch: ch["x0"])
-        text = extract_text(group, x_tolerance=1.5).strip()
+        text = extract_text(group, x_tolerance=settings.space_gap).strip()
         if text:
             bbox = (min(c["x0"] for c in group), min(c["top"] for c in group),
                     max(c["x1"] for c in group), max(c["bottom"] for c in group))
@@ -136,21 +133,23 @@ def text_lines(page: int, chars: Sequence[dict]) -> list[TextLine]:
     return sorted(lines, key=lambda ln: ln.bbox[1])
 
 
-def _crossed(x: float, chars: Sequence[dict]) -> bool:
+def _crossed(x: float, chars: Sequence[dict], settings: RuledTableSettings = RULED) -> bool:
     """A line of text runs across x: a character straddles it, or two neighbours close up around it."""
+    slack = settings.crossing_slack
     for ch in chars:
-        if ch["x0"] < x - 0.5 and ch["x1"] > x + 0.5:
+        if ch["x0"] < x - slack and ch["x1"] > x + slack:
             return True
     ordered = sorted(chars, key=lambda c: (round(c["top"]), c["x0"]))
     for a, b in zip(ordered, ordered[1:]):
-        same_line = abs(a["top"] - b["top"]) <= LINE_TOLERANCE
-        if same_line and a["x1"] <= x + 0.5 and b["x0"] >= x - 0.5 and b["x0"] - a["x1"] < max(1.0, 0.3 * a["size"]):
+        same_line = abs(a["top"] - b["top"]) <= settings.line_tolerance
+        # closer than a letter's usual spacing (a third of its size): one word across the boundary
+        if same_line and a["x1"] <= x + slack and b["x0"] >= x - slack and b["x0"] - a["x1"] < max(1.0, 0.3 * a["size"]):
             return True
     return False
 
 
 def vertical_edges_from_rules(horizontal_edges: Sequence[dict], chars: Sequence[dict],
-                              tolerance: float = BOUNDARY_TOLERANCE) -> list[dict]:
+                              settings: RuledTableSettings = RULED) -> list[dict]:
     """Vertical edges implied where a table draws horizontal rules only.
 
     Such tables are usually drawn one border segment per cell (Word, Excel, WPS), so the
@@ -160,6 +159,7 @@ def vertical_edges_from_rules(horizontal_edges: Sequence[dict], chars: Sequence[
     """
     if not horizontal_edges:
         return []
+    tolerance = settings.boundary_tolerance
     ys = cluster_positions([e["top"] for e in horizontal_edges], tolerance)
     xs = cluster_positions([v for e in horizontal_edges for v in (e["x0"], e["x1"])], tolerance)
     left, right = xs[0], xs[-1]
@@ -167,43 +167,36 @@ def vertical_edges_from_rules(horizontal_edges: Sequence[dict], chars: Sequence[
     for top, bottom in zip(ys, ys[1:]):
         band = [ch for ch in chars if top <= (ch["top"] + ch["bottom"]) / 2 <= bottom]
         for x in xs:
-            if x in (left, right) or not _crossed(x, band):
+            if x in (left, right) or not _crossed(x, band, settings):
                 edges.append({"x0": x, "x1": x, "top": top, "bottom": bottom, "width": 0, "height": bottom - top,
                               "orientation": "v", "object_type": "line"})
     return edges
 
 
-PREFILTER_MIN_LENGTH = 1  # pt: pdfplumber's edge_min_length_prefilter, applied before edges are merged
-
-
 def tables_from_edges(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
-                      extra_horizontal: Sequence[dict] = ()) -> list[list[BBox]]:
-    """pdfplumber's chain on plain edges, as its TableFinder runs it with TABLE_SETTINGS ("lines"):
+                      extra_horizontal: Sequence[dict] = (), settings: RuledTableSettings = RULED) -> list[list[BBox]]:
+    """pdfplumber's chain on plain edges, as its TableFinder runs it with table_settings() ("lines"):
     merge, drop the short, intersect, cells, tables. `vertical` replaces the drawn vertical edges;
     `extra_horizontal` is added to the drawn horizontal ones (as explicit_horizontal_lines would be)."""
-    tol = TABLE_SETTINGS["snap_tolerance"]
+    snap, join, prefilter = settings.snap_tolerance, settings.join_tolerance, settings.edge_min_length_prefilter
     v = [e for d in vertical for e in obj_to_edges(d)] if vertical is not None else \
-        filter_edges(edges, "v", min_length=PREFILTER_MIN_LENGTH)
-    h = filter_edges(edges, "h", min_length=PREFILTER_MIN_LENGTH) + [e for d in extra_horizontal for e in obj_to_edges(d)]
-    merged = plumber_table.merge_edges(list(v) + h, tol, tol, TABLE_SETTINGS["join_tolerance"], TABLE_SETTINGS["join_tolerance"])
-    merged = filter_edges(merged, min_length=TABLE_SETTINGS["edge_min_length"])
-    crossings = plumber_table.edges_to_intersections(merged, TABLE_SETTINGS["intersection_tolerance"],
-                                                     TABLE_SETTINGS["intersection_tolerance"])
+        filter_edges(edges, "v", min_length=prefilter)
+    h = filter_edges(edges, "h", min_length=prefilter) + [e for d in extra_horizontal for e in obj_to_edges(d)]
+    merged = plumber_table.merge_edges(list(v) + h, snap, snap, join, join)
+    merged = filter_edges(merged, min_length=settings.edge_min_length)
+    crossings = plumber_table.edges_to_intersections(merged, settings.intersection_tolerance,
+                                                     settings.intersection_tolerance)
     cells = plumber_table.intersections_to_cells(crossings)
-    return [t for t in plumber_table.cells_to_tables(cells) if len(t) >= MIN_CELLS]
+    return [t for t in plumber_table.cells_to_tables(cells) if len(t) >= settings.min_cells]
 
 
-OPEN_END_MIN_RULE = 6.0  # a horizontal edge shorter than this is a stroke's end cap, not a rule
-MIN_RULED_ROWS = 2  # horizontal rules a table must draw before its open ends are closed
-
-
-def _covered(y: float, x0: float, x1: float, rules: Sequence[dict]) -> bool:
+def _covered(y: float, x0: float, x1: float, rules: Sequence[dict], tolerance: float) -> bool:
     """A horizontal rule at y runs across [x0, x1]."""
-    return any(abs(e["top"] - y) <= BOUNDARY_TOLERANCE and e["x0"] <= x0 + BOUNDARY_TOLERANCE
-               and e["x1"] >= x1 - BOUNDARY_TOLERANCE for e in rules)
+    return any(abs(e["top"] - y) <= tolerance and e["x0"] <= x0 + tolerance
+               and e["x1"] >= x1 - tolerance for e in rules)
 
 
-def closing_edges(edges: Sequence[dict]) -> list[dict]:
+def closing_edges(edges: Sequence[dict], settings: RuledTableSettings = RULED) -> list[dict]:
     """Horizontal edges where a table's vertical rules stop with no rule across them.
 
     A browser printing a table cut by a page break draws the cut row's side rules down to the
@@ -211,39 +204,42 @@ def closing_edges(edges: Sequence[dict]) -> list[dict]:
     be lost. Where two or more vertical rules end at one height and no horizontal rule joins
     them there, the page edge of the cut row is closed between each pair of neighbours.
     """
-    verticals = [e for e in edges if e["orientation"] == "v" and e["bottom"] - e["top"] > OPEN_END_MIN_RULE]
-    rules = [e for e in edges if e["orientation"] == "h" and e["x1"] - e["x0"] >= OPEN_END_MIN_RULE]
+    shortest, tolerance = settings.open_end_min_rule, settings.boundary_tolerance
+    verticals = [e for e in edges if e["orientation"] == "v" and e["bottom"] - e["top"] > shortest]
+    rules = [e for e in edges if e["orientation"] == "h" and e["x1"] - e["x0"] >= shortest]
     out: list[dict] = []
     if not verticals:
         return out
     top, bottom = min(e["top"] for e in verticals), max(e["bottom"] for e in verticals)
-    if len(cluster_positions([e["top"] for e in rules if top <= e["top"] <= bottom])) < MIN_RULED_ROWS:
+    if len(cluster_positions([e["top"] for e in rules if top <= e["top"] <= bottom], tolerance)) < settings.min_ruled_rows:
         return out  # a table drawn with vertical rules only (or a frame) is read from its text, not closed here
     # only the lowest and the highest ends: where a page break cuts the last or the first table
     for end, y in (("top", min(e["top"] for e in verticals)), ("bottom", max(e["bottom"] for e in verticals))):
-        xs = cluster_positions([e["x0"] for e in verticals if abs(e[end] - y) <= BOUNDARY_TOLERANCE])
+        xs = cluster_positions([e["x0"] for e in verticals if abs(e[end] - y) <= tolerance], tolerance)
         for x0, x1 in zip(xs, xs[1:]):
-            if not _covered(y, x0, x1, rules):
+            if not _covered(y, x0, x1, rules, tolerance):
                 out.append({"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0, "height": 0,
                             "orientation": "h", "object_type": "line"})
     return out
 
 
-def find_cell_boxes(page: TextLayerPage) -> list[Sequence[BBox]]:
+def find_cell_boxes(page: TextLayerPage, settings: RuledTableSettings = RULED) -> list[Sequence[BBox]]:
     """Cells of each ruled table: drawn rules first; with horizontal rules only, rules implied by their ends."""
-    tables = tables_from_edges(page.edges, extra_horizontal=closing_edges(page.edges))
+    tables = tables_from_edges(page.edges, extra_horizontal=closing_edges(page.edges, settings), settings=settings)
     horizontal = page.horizontal_edges
-    if tables or len(horizontal) < 4:
+    if tables or len(horizontal) < settings.min_rules_for_columns:
         return tables
-    return tables_from_edges(page.edges, vertical=vertical_edges_from_rules(horizontal, page.chars))
+    return tables_from_edges(page.edges, vertical=vertical_edges_from_rules(horizontal, page.chars, settings),
+                             settings=settings)
 
 
-def _inside(ch: dict, bbox: BBox, pad: float = 1.0) -> bool:
+def _inside(ch: dict, bbox: BBox, pad: float = RULED.inside_pad) -> bool:
     cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
     return bbox[0] - pad <= cx <= bbox[2] + pad and bbox[1] - pad <= cy <= bbox[3] + pad
 
 
-def read_page(page: TextLayerPage, *, cell_boxes: list[Sequence[BBox]] | None = None, source: str = "pdfplumber") -> PageContent:
+def read_page(page: TextLayerPage, *, cell_boxes: list[Sequence[BBox]] | None = None, source: str = "pdfplumber",
+              settings: RuledTableSettings = RULED) -> PageContent:
     """One text-layer page -> its grids and the text around them.
 
     cell_boxes lets another detector (camelot) supply the cell geometry; the text is
@@ -251,10 +247,11 @@ def read_page(page: TextLayerPage, *, cell_boxes: list[Sequence[BBox]] | None = 
     """
     chars = [ch for ch in page.chars if ch.get("text", "").strip()]
     if cell_boxes is None:
-        cell_boxes = find_cell_boxes(page)
-    grids = [g for boxes in cell_boxes if (g := grid_from_cells(page.page_number, boxes, chars, source))]
+        cell_boxes = find_cell_boxes(page, settings)
+    grids = [g for boxes in cell_boxes if (g := grid_from_cells(page.page_number, boxes, chars, source, settings))]
     grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
-    outside = [ch for ch in chars if not any(_inside(ch, g.bbox) for g in grids)]
+    outside = [ch for ch in chars if not any(_inside(ch, g.bbox, settings.inside_pad) for g in grids)]
     unreadable = len(_CID.findall("".join(ch["text"] for ch in chars)))
-    return PageContent(page.page_number, float(page.width), float(page.height), grids, text_lines(page.page_number, outside),
+    return PageContent(page.page_number, float(page.width), float(page.height), grids,
+                       text_lines(page.page_number, outside, settings),
                        unreadable_chars=unreadable)

@@ -14,29 +14,32 @@ import cv2
 import numpy as np
 from pdfplumber import table as plumber_table
 
-from formaudit.detect.grid import MIN_CELLS, _inside, grid_from_cells, text_lines
+from formaudit.detect.grid import _inside, grid_from_cells, text_lines
 from formaudit.ingest.ocr import OcrChar, OcrPage, read_line, recognize
 from formaudit.ingest.scan import PreparedPage, binary, needs_quarter_turn, prepare, turned
 from formaudit.models import PageContent
+from formaudit.settings import DEFAULT, ScanGridSettings, Settings
 
-MAX_RULE_THICKNESS = 9  # px at 200 dpi: thicker dark bands are photocopy borders, not rules
-POOR_READING = 0.75  # mean confidence below this: try the page upside down
+SCAN_GRID = DEFAULT.scan_grid
+POINTS_PER_INCH = 72
 
 
-def rule_edges(ink: np.ndarray, scale: float) -> list[dict]:
+def rule_edges(ink: np.ndarray, scale: float, settings: ScanGridSettings = SCAN_GRID) -> list[dict]:
     """Horizontal and vertical ruling lines as pdfplumber edges (points, top-left origin)."""
     h, w = ink.shape
+    dpi = scale * POINTS_PER_INCH
+    shortest, bridge = settings.px(settings.min_rule_px, dpi), settings.px(settings.rule_bridge_px, dpi)
+    thickest = settings.px(settings.max_rule_thickness_px, dpi)
     edges = []
-    for orientation, kernel in (("h", (max(25, w // 45), 1)), ("v", (1, max(25, h // 60)))):
+    for orientation, kernel in (("h", (max(shortest, w // settings.horizontal_rule_share), 1)),
+                                ("v", (1, max(shortest, h // settings.vertical_rule_share)))):
         mask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
-        if orientation == "h":  # bridge small gaps left by noise or a faint print
-            mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1)))
-        else:
-            mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 9)))
+        # bridge small gaps left by noise or a faint print
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1) if orientation == "h" else (1, bridge)))
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         for x, y, bw, bh, _area in stats[1:count]:
             thickness = bh if orientation == "h" else bw
-            if thickness > MAX_RULE_THICKNESS:
+            if thickness > thickest:
                 continue
             if orientation == "h":
                 mid = (y + bh / 2) / scale
@@ -49,12 +52,13 @@ def rule_edges(ink: np.ndarray, scale: float) -> list[dict]:
     return edges
 
 
-def cell_boxes(edges: list[dict]) -> list[list[tuple[float, float, float, float]]]:
+def cell_boxes(edges: list[dict], settings: ScanGridSettings = SCAN_GRID) -> list[list[tuple[float, float, float, float]]]:
     """pdfplumber's own chain: merge edges, intersect, cells, tables."""
-    merged = plumber_table.merge_edges(edges, 3, 3, 3, 3)
-    intersections = plumber_table.edges_to_intersections(merged, 3, 3)
+    tol = settings.merge_tolerance
+    merged = plumber_table.merge_edges(edges, tol, tol, tol, tol)
+    intersections = plumber_table.edges_to_intersections(merged, tol, tol)
     cells = plumber_table.intersections_to_cells(intersections)
-    return [t for t in plumber_table.cells_to_tables(cells) if len(t) >= MIN_CELLS]
+    return [t for t in plumber_table.cells_to_tables(cells) if len(t) >= DEFAULT.ruled.min_cells]
 
 
 def as_chars(found: list[OcrChar], scale: float) -> list[dict]:
@@ -65,11 +69,10 @@ def as_chars(found: list[OcrChar], scale: float) -> list[dict]:
             for c in found]
 
 
-SLASH_SLANT = 12.0  # degrees from vertical: a stroke leaning more is "/", not "1"
 VERTICAL_STROKES = {"1", "l", "I", "|"}
 
 
-def stroke_slant(ink: np.ndarray) -> float | None:
+def stroke_slant(ink: np.ndarray, settings: ScanGridSettings = SCAN_GRID) -> float | None:
     """The lean from vertical, in degrees, of the stroke at the centre of a character box.
 
     rapidocr's character boxes divide a line's box, so they may hold a neighbour's ink: the
@@ -82,12 +85,12 @@ def stroke_slant(ink: np.ndarray) -> float | None:
         return None
     h, w = ink.shape
     centre = np.array([w / 2, h / 2])
-    candidates = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] >= 0.4 * h]
+    candidates = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] >= settings.stroke_height_share * h]
     if not candidates:
         return None
     best = min(candidates, key=lambda i: np.linalg.norm(centroids[i] - centre))
     ys, xs = np.nonzero(labels == best)
-    if len(xs) < 12 or stats[best, cv2.CC_STAT_HEIGHT] < 2 * stats[best, cv2.CC_STAT_WIDTH] * 0.6:
+    if len(xs) < settings.min_stroke_pixels or stats[best, cv2.CC_STAT_HEIGHT] < settings.stroke_aspect * stats[best, cv2.CC_STAT_WIDTH]:
         return None
     cov = np.cov(np.vstack([xs - xs.mean(), ys - ys.mean()]))
     vals, vecs = np.linalg.eigh(cov)
@@ -95,35 +98,36 @@ def stroke_slant(ink: np.ndarray) -> float | None:
     return float(np.degrees(np.arctan2(abs(vx), abs(vy))))
 
 
-def repair_slashes(found: list[OcrChar], ink: np.ndarray) -> list[OcrChar]:
+def repair_slashes(found: list[OcrChar], ink: np.ndarray, settings: ScanGridSettings = SCAN_GRID) -> list[OcrChar]:
     """OCR reads the "/" of an empty cell as "1": tell them apart by the stroke's lean. Recorded, not silent."""
     out = []
     for c in found:
         if c.text in VERTICAL_STROKES:
             x0, y0, x1, y1 = (int(round(v)) for v in c.box)
-            slant = stroke_slant(ink[max(0, y0):y1, max(0, x0):x1])
-            if slant is not None and slant > SLASH_SLANT:
+            slant = stroke_slant(ink[max(0, y0):y1, max(0, x0):x1], settings)
+            if slant is not None and slant > settings.slash_slant:
                 out.append(OcrChar("/", c.score, c.box, repaired_from=c.text))
                 continue
         out.append(c)
     return out
 
 
-def reread_empty_cells(grid, prepared: PreparedPage, ink: np.ndarray) -> None:
+def reread_empty_cells(grid, prepared: PreparedPage, ink: np.ndarray, settings: ScanGridSettings = SCAN_GRID) -> None:
     """The text detector passes over a lone short value (a single 0): read cells that hold ink but no text."""
     scale = prepared.scale
+    dpi = scale * POINTS_PER_INCH
+    inset, pad = settings.px(settings.cell_inset_px, dpi), settings.px(settings.reread_pad_px, dpi)
+    least_ink, least_height = settings.area(settings.min_ink_pixels, dpi), settings.px(settings.min_glyph_px, dpi)
     for cell in grid.cells:
         if cell.text:
             continue
         x0, y0, x1, y1 = (int(round(v * scale)) for v in cell.bbox)
-        inset = 4
         crop_ink = ink[y0 + inset:y1 - inset, x0 + inset:x1 - inset]
-        if crop_ink.size == 0 or cv2.countNonZero(crop_ink) < 25:
+        if crop_ink.size == 0 or cv2.countNonZero(crop_ink) < least_ink:
             continue
         ys, xs = np.nonzero(crop_ink)
-        if ys.max() - ys.min() < 8:  # specks and dust, not a character
+        if ys.max() - ys.min() < least_height:  # specks and dust, not a character
             continue
-        pad = 6
         top, left = y0 + inset + ys.min(), x0 + inset + xs.min()
         crop = prepared.image[max(0, top - pad):y0 + inset + ys.max() + pad, max(0, left - pad):x0 + inset + xs.max() + pad]
         read = read_line(crop)
@@ -131,43 +135,48 @@ def reread_empty_cells(grid, prepared: PreparedPage, ink: np.ndarray) -> None:
             cell.text, cell.confidence = read[0].strip(), read[1]
 
 
-def upright_reading(prepared: PreparedPage) -> tuple[PreparedPage, OcrPage]:
+def upright_reading(prepared: PreparedPage, settings: Settings = DEFAULT) -> tuple[PreparedPage, OcrPage]:
     """OCR the page; if its text lines stand on end, turn it a quarter; if it reads poorly, a half."""
     reading = recognize(prepared.image)
-    if needs_quarter_turn(reading.lines):
-        prepared = turned(prepared, 90)
+    if needs_quarter_turn(reading.lines, settings.scan_image):
+        prepared = turned(prepared, 90, settings.scan_image)
         reading = recognize(prepared.image)
-    if reading.chars and reading.mean_score < POOR_READING:
-        flipped = turned(prepared, 180)
+    if reading.chars and reading.mean_score < settings.scan_grid.poor_reading:
+        flipped = turned(prepared, 180, settings.scan_image)
         again = recognize(flipped.image)
         if again.mean_score > reading.mean_score:
             prepared, reading = flipped, again
     return prepared, reading
 
 
-def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, boxes: list) -> PageContent:
+def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, boxes: list,
+                  settings: Settings = DEFAULT) -> PageContent:
     """OCR a page whose ink mask and table cells are known; they are found again only if the page had to be turned."""
-    upright, reading = upright_reading(prepared)
+    upright, reading = upright_reading(prepared, settings)
+    grid_settings = settings.scan_grid
     if upright is not prepared:
-        ink = binary(upright.image)
-        boxes = cell_boxes(rule_edges(ink, upright.scale))
+        ink = binary(upright.image, settings.scan_image)
+        boxes = cell_boxes(rule_edges(ink, upright.scale, grid_settings), grid_settings)
     prepared = upright
-    chars = as_chars(repair_slashes(reading.chars, ink), prepared.scale)
-    grids = [g for b in boxes if (g := grid_from_cells(number, b, chars, source="ocr"))]
+    chars = as_chars(repair_slashes(reading.chars, ink, grid_settings), prepared.scale)
+    grids = [g for b in boxes if (g := grid_from_cells(number, b, chars, "ocr", settings.ruled))]
     for grid in grids:
-        reread_empty_cells(grid, prepared, ink)
+        reread_empty_cells(grid, prepared, ink, grid_settings)
         for cell in grid.cells:  # the record's boxes are on the page as the PDF stands, not on the corrected image
             cell.page_bbox = prepared.page_box(cell.bbox)
     grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
-    outside = [ch for ch in chars if not any(_inside(ch, g.bbox) for g in grids)]
-    return PageContent(number, prepared.width_pt, prepared.height_pt, grids, text_lines(number, outside), kind="scan")
+    outside = [ch for ch in chars if not any(_inside(ch, g.bbox, settings.ruled.inside_pad) for g in grids)]
+    return PageContent(number, prepared.width_pt, prepared.height_pt, grids, text_lines(number, outside, settings.ruled),
+                       kind="scan")
 
 
-def read_scanned_page(path: Path, number: int, width_pt: float, height_pt: float) -> PageContent | None:
+def read_scanned_page(path: Path, number: int, width_pt: float, height_pt: float,
+                      settings: Settings = DEFAULT) -> PageContent | None:
     """A scanned page's grid and text, or None when the page holds no ruled table (nothing to OCR)."""
-    prepared = prepare(path, number, width_pt, height_pt)
-    ink = binary(prepared.image)
-    boxes = cell_boxes(rule_edges(ink, prepared.scale))  # a cheap look before OCR: is there a ruled table at all?
+    prepared = prepare(path, number, width_pt, height_pt, settings.scan_image)
+    ink = binary(prepared.image, settings.scan_image)
+    # a cheap look before OCR: is there a ruled table at all?
+    boxes = cell_boxes(rule_edges(ink, prepared.scale, settings.scan_grid), settings.scan_grid)
     if not boxes:
         return None
-    return read_prepared(prepared, number, ink, boxes)
+    return read_prepared(prepared, number, ink, boxes, settings)

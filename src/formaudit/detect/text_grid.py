@@ -36,7 +36,10 @@ from formaudit.detect.text_rows import (
     table_rows,
 )
 from formaudit.models import BBox
+from formaudit.settings import DEFAULT, TextTableSettings
 from formaudit.vocabulary import label_key, vocabulary
+
+TEXT = DEFAULT.text
 
 LABEL_FIELDS = frozenset({"level1", "level2", "label"})  # header cells over labels, not values
 
@@ -101,7 +104,7 @@ def _gap(a: Column, block: Block) -> float:
     return max(a.x0 - block.x1, block.x0 - a.x1, 0.0)
 
 
-def band_columns(band: Band, lone: Sequence[Block]) -> list[Column]:
+def band_columns(band: Band, lone: Sequence[Block], settings: TextTableSettings = TEXT) -> list[Column]:
     """The columns of a band: one per header cell; a block under no header joins the nearest data
     column when nothing else of its rows stands there (a short left-aligned goal or reason
     beside a centred header); the rest form columns of their own where they overlap each other,
@@ -122,7 +125,7 @@ def band_columns(band: Band, lone: Sequence[Block]) -> list[Column]:
             hits[0].take(block)
         elif not hits:
             free.append(block)
-    rows_of_block = {id(b): _rows_touched(b, band.rows) for b in free + [m for c in seeds for m in c.members]}
+    rows_of_block = {id(b): _rows_touched(b, band.rows, settings) for b in free + [m for c in seeds for m in c.members]}
     data = [c for c in seeds if c.header]
     for block in list(free):
         own = rows_of_block[id(block)]
@@ -161,16 +164,17 @@ def _merge_overlapping(cols: list[Column]) -> list[Column]:
     return out
 
 
-def boundaries(cols: Sequence[Column], left: float, right: float) -> list[float]:
+def boundaries(cols: Sequence[Column], left: float, right: float, settings: TextTableSettings = TEXT) -> list[float]:
     """Column boundaries: the table's edges and the middle of each gap between columns."""
     inner = [(a.x1 + b.x0) / 2 for a, b in zip(cols, cols[1:])]
-    return [min(left, cols[0].x0 - 2)] + inner + [max(right, cols[-1].x1 + 2)]
+    margin = settings.column_margin
+    return [min(left, cols[0].x0 - margin)] + inner + [max(right, cols[-1].x1 + margin)]
 
 
 def column_span(block: Block, edges: Sequence[float]) -> tuple[int, int]:
     """The first and last column (indices between edges) holding the centre of the block's first
     and last character (a text left-aligned in a wide cell may start a hair left of its edge)."""
-    half = 0.5 * block.size
+    half = 0.5 * block.size  # a character's centre
     first = max(0, min(len(edges) - 2, sum(1 for e in edges[1:-1] if e <= block.x0 + half)))
     last = max(first, min(len(edges) - 2, sum(1 for e in edges[1:-1] if e < block.x1 - half)))
     return first, last
@@ -192,13 +196,14 @@ def block_extent(block: Block, cols: Sequence[Column], edges: Sequence[float]) -
     return c0, c1, x0, x1
 
 
-def clip_overlaps(boxes: list[BBox], labels: Sequence[int]) -> list[BBox]:
+def clip_overlaps(boxes: list[BBox], labels: Sequence[int], settings: TextTableSettings = TEXT) -> list[BBox]:
     """A label's box (spanning rows) ends where a box of one of its rows begins."""
     out = list(boxes)
+    slack = settings.overlap_slack
     for i in labels:
         x0, top, x1, bottom = out[i]
         for j, (ox0, otop, _, obottom) in enumerate(out):
-            if j != i and otop < bottom - 0.5 and obottom > top + 0.5 and x0 < ox0 < x1:
+            if j != i and otop < bottom - slack and obottom > top + slack and x0 < ox0 < x1:
                 x1 = ox0
         out[i] = (x0, top, x1, bottom)
     return out
@@ -207,13 +212,15 @@ def clip_overlaps(boxes: list[BBox], labels: Sequence[int]) -> list[BBox]:
 # ---------------------------------------------------------------- bands -> cell boxes
 
 
-def _rows_touched(block: Block, rows: Sequence[TextRow]) -> tuple[int, int] | None:
-    hit = [i for i, r in enumerate(rows) if r.top < block.bottom - 0.5 and r.bottom > block.top + 0.5]
+def _rows_touched(block: Block, rows: Sequence[TextRow], settings: TextTableSettings = TEXT) -> tuple[int, int] | None:
+    slack = settings.overlap_slack
+    hit = [i for i, r in enumerate(rows) if r.top < block.bottom - slack and r.bottom > block.top + slack]
     return (hit[0], hit[-1]) if hit else None
 
 
 def label_spans(blocks: Sequence[Block], rows: Sequence[TextRow], starts: Sequence[int],
-                ends: Sequence[int], taken: frozenset[int] = frozenset()) -> dict[int, tuple[int, int]]:
+                ends: Sequence[int], taken: frozenset[int] = frozenset(),
+                settings: TextTableSettings = TEXT) -> dict[int, tuple[int, int]]:
     """Rows covered by each label of a label column.
 
     The labels of such a column tile it: the first starts at one of `starts`, each next one
@@ -222,7 +229,7 @@ def label_spans(blocks: Sequence[Block], rows: Sequence[TextRow], starts: Sequen
     labels sit closest to the middle of their rows is taken. (Centring alone cannot tell: a label
     over three rows is also centred on the middle one.)
     """
-    ordered = [(b, own) for b in sorted(blocks, key=lambda b: b.centre) if (own := _rows_touched(b, rows))]
+    ordered = [(b, own) for b in sorted(blocks, key=lambda b: b.centre) if (own := _rows_touched(b, rows, settings))]
     if not ordered:
         return {}
 
@@ -248,13 +255,13 @@ def label_spans(blocks: Sequence[Block], rows: Sequence[TextRow], starts: Sequen
         return found
 
     # The first label may also start lower: on a continuation page the rows above it belong to a
-    # label printed on the page before. Rows left so cost a quarter of their height, so a label
+    # label printed on the page before. Rows left so cost a share of their height, so a label
     # is only moved off them when centring it over them is clearly worse.
     first = starts[-1]
     tilings = []
     for s in sorted(set(starts) | set(range(first, ordered[0][1][0] + 1))):
         if (t := best(0, s)) is not None:
-            skipped = 0.25 * (rows[s].top - rows[first].top) if s > first else 0.0
+            skipped = settings.skipped_row_cost * (rows[s].top - rows[first].top) if s > first else 0.0
             tilings.append((t[0] + skipped, t[1]))
     if not tilings:  # the labels do not tile the column: each keeps the rows its text touches
         return {id(b): own for b, own in ordered}
@@ -262,7 +269,8 @@ def label_spans(blocks: Sequence[Block], rows: Sequence[TextRow], starts: Sequen
     return {id(b): span for (b, _), span in zip(ordered, spans)}
 
 
-def band_boxes(band: Band, lone: Sequence[Block], rows: Sequence[TextRow], left: float, right: float) -> list[BBox]:
+def band_boxes(band: Band, lone: Sequence[Block], rows: Sequence[TextRow], left: float, right: float,
+               settings: TextTableSettings = TEXT) -> list[BBox]:
     """Cell boxes of one band: each block widened to the columns it reaches, and over its rows."""
     first = rows.index(band.rows[0])
     last = rows.index(band.rows[-1])
@@ -273,11 +281,11 @@ def band_boxes(band: Band, lone: Sequence[Block], rows: Sequence[TextRow], left:
     if not band.header:  # rows before any header (项目名称 … | 主管部门 … 实施单位 …): each row on its own
         for row in band_rows:
             cols = [Column(b.x0, b.x1) for b in row.blocks]
-            edges = boundaries(cols, left, right)
+            edges = boundaries(cols, left, right, settings)
             boxes += [(edges[i], row.top, edges[i + 1], row.bottom) for i in range(len(cols))]
         return boxes
-    cols = band_columns(band, mine)
-    edges = boundaries(cols, left, right)
+    cols = band_columns(band, mine, settings)
+    edges = boundaries(cols, left, right, settings)
     by_column: dict[int, list[Block]] = {}
     taken: dict[int, set[int]] = {}  # column -> rows a cell other than its labels holds
     for block in blocks:
@@ -285,7 +293,7 @@ def band_boxes(band: Band, lone: Sequence[Block], rows: Sequence[TextRow], left:
         if c0 == c1 and cols[c0].label and block not in band.header.values():
             by_column.setdefault(c0, []).append(block)
             continue
-        touched = _rows_touched(block, band_rows)
+        touched = _rows_touched(block, band_rows, settings)
         if touched is not None:
             boxes.append((x0, band_rows[touched[0]].top, x1, band_rows[touched[1]].bottom))
             for c in range(c0, c1 + 1):
@@ -298,7 +306,7 @@ def band_boxes(band: Band, lone: Sequence[Block], rows: Sequence[TextRow], left:
     for c, held in by_column.items():
         # a column headed by its own label (一级指标) starts under the header; a blank-headed one may include it
         starts = [data_from] if c in header_cols else sorted({0, data_from})
-        spans = label_spans(held, band_rows, starts, ends, frozenset(taken.get(c, ())))
+        spans = label_spans(held, band_rows, starts, ends, frozenset(taken.get(c, ())), settings)
         for block in held:
             span = spans.get(id(block))
             if span is not None:
@@ -307,31 +315,32 @@ def band_boxes(band: Band, lone: Sequence[Block], rows: Sequence[TextRow], left:
         if opening > starts[-1] and not taken.get(c, set()) & set(range(starts[-1], opening)):
             # rows above the first label: a merged cell whose text is on the page before (empty here)
             boxes.append((edges[c], band_rows[starts[-1]].top, edges[c + 1], band_rows[opening - 1].bottom))
-    return clip_overlaps(boxes, range(labels_from, len(boxes)))
+    return clip_overlaps(boxes, range(labels_from, len(boxes)), settings)
 
 
 Carried = tuple[str, dict[str, Block]]  # a band's kind and header cells, for the next page
 
 
-def text_table(chars: Sequence[dict], carried: Carried | None = None) -> tuple[list[BBox], Carried | None]:
+def text_table(chars: Sequence[dict], carried: Carried | None = None,
+               settings: TextTableSettings = TEXT) -> tuple[list[BBox], Carried | None]:
     """Cell boxes of the rule-less table on one page ([] when there is none), and the header to
     carry to the next page: a table going on over a page break keeps the columns (and label
     columns) its header gave on the page before."""
-    lines = [chunks_of(line) for line in lines_of([ch for ch in chars if ch.get("text", "").strip()])]
-    all_rows, lone = rows_of(blocks_of(lines))
-    rows = table_rows(all_rows)
-    if len(rows) < 3:
+    lines = [chunks_of(line, settings) for line in lines_of([ch for ch in chars if ch.get("text", "").strip()], settings)]
+    all_rows, lone = rows_of(blocks_of(lines, settings), settings)
+    rows = table_rows(all_rows, settings)
+    if len(rows) < settings.min_rows:
         return [], None
-    size = statistics.median(b.size for r in rows for b in r.blocks)
-    lone = lone + split_tall_blocks(rows)
-    set_row_regions(rows, pad=0.4 * size)
+    margin = settings.margin_em * statistics.median(b.size for r in rows for b in r.blocks)
+    lone = lone + split_tall_blocks(rows, settings)
+    set_row_regions(rows, pad=margin)
     lone = [b for b in lone if rows[0].top <= b.centre < rows[-1].bottom]
-    left = min(b.x0 for r in rows for b in r.blocks) - 0.4 * size
-    right = max(b.x1 for r in rows for b in r.blocks) + 0.4 * size
+    left = min(b.x0 for r in rows for b in r.blocks) - margin
+    right = max(b.x1 for r in rows for b in r.blocks) + margin
     bands = bands_of(rows, carried)
     boxes: list[BBox] = []
     for band in bands:
-        boxes += band_boxes(band, lone, rows, left, right)
+        boxes += band_boxes(band, lone, rows, left, right, settings)
     last = next((b for b in reversed(bands) if b.header), None)
     ended = holds_total(rows[-1])  # its 总分 row: nothing goes on
     carry = (last.kind, last.header) if last and not ended else None

@@ -14,12 +14,10 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from formaudit.settings import DEFAULT, TextTableSettings
 from formaudit.vocabulary import label_key, vocabulary
 
-CHUNK_GAP_EM = 0.6  # a horizontal gap wider than this (in font sizes) separates two cells' text
-PARAGRAPH_GAP_EM = 0.45  # lines of one wrapped cell are closer than this (in font sizes)
-CENTRE_TOLERANCE_EM = 0.35  # blocks of one row have centres this close
-REGION_GAP_PITCHES = 2.5  # a vertical gap wider than this ends the table
+TEXT = DEFAULT.text  # the thresholds, in font sizes (em) of the text they separate
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ class TextRow:
 # ---------------------------------------------------------------- chars -> chunks -> blocks
 
 
-def lines_of(chars: Sequence[dict]) -> list[list[dict]]:
+def lines_of(chars: Sequence[dict], settings: TextTableSettings = TEXT) -> list[list[dict]]:
     """Characters grouped into lines by their vertical centre, top to bottom."""
     lines: list[list[dict]] = []
     for ch in sorted(chars, key=lambda c: ((c["top"] + c["bottom"]) / 2, c["x0"])):
@@ -99,18 +97,18 @@ def lines_of(chars: Sequence[dict]) -> list[list[dict]]:
         if lines:
             last = lines[-1]
             last_centre = (last[0]["top"] + last[0]["bottom"]) / 2
-            if centre - last_centre <= 0.3 * ch["size"]:
+            if centre - last_centre <= settings.line_join_em * ch["size"]:
                 last.append(ch)
                 continue
         lines.append([ch])
     return [sorted(line, key=lambda c: c["x0"]) for line in lines]
 
 
-def chunks_of(line: Sequence[dict]) -> list[Chunk]:
+def chunks_of(line: Sequence[dict], settings: TextTableSettings = TEXT) -> list[Chunk]:
     """A line split where the gap between characters is wide enough to separate two cells."""
     groups: list[list[dict]] = []
     for ch in line:
-        if groups and ch["x0"] - groups[-1][-1]["x1"] <= CHUNK_GAP_EM * ch["size"]:
+        if groups and ch["x0"] - groups[-1][-1]["x1"] <= settings.chunk_gap_em * ch["size"]:
             groups[-1].append(ch)
         else:
             groups.append([ch])
@@ -123,7 +121,7 @@ def h_overlap(a0: float, a1: float, b0: float, b1: float) -> float:
     return min(a1, b1) - max(a0, b0)
 
 
-def blocks_of(lines: Sequence[Sequence[Chunk]]) -> list[Block]:
+def blocks_of(lines: Sequence[Sequence[Chunk]], settings: TextTableSettings = TEXT) -> list[Block]:
     """Chunks stacked closely under each other (a wrapped cell) joined into one block each.
 
     The lines of a wrapped cell need not be neighbours in reading order: the line of the row
@@ -138,7 +136,8 @@ def blocks_of(lines: Sequence[Sequence[Chunk]]) -> list[Block]:
                 last = block.chunks[-1]
                 gap = chunk.top - last.bottom
                 ov = h_overlap(last.x0, last.x1, chunk.x0, chunk.x1)
-                if -0.2 * chunk.size < gap <= PARAGRAPH_GAP_EM * chunk.size and ov > best_overlap and block not in taken:
+                close = -settings.paragraph_overlap_em * chunk.size < gap <= settings.paragraph_gap_em * chunk.size
+                if close and ov > best_overlap and block not in taken:
                     best, best_overlap = block, ov
             if best is not None:
                 best.chunks.append(chunk)
@@ -157,7 +156,7 @@ def _pitch(centres: Sequence[float], default: float) -> float:
     return statistics.median(steps) if steps else default
 
 
-def rows_of(blocks: Sequence[Block]) -> tuple[list[TextRow], list[Block]]:
+def rows_of(blocks: Sequence[Block], settings: TextTableSettings = TEXT) -> tuple[list[TextRow], list[Block]]:
     """Blocks grouped into rows by their centres; labels between two rows are returned apart.
 
     A group of one or two blocks is the label of a merged cell whose centre falls on a row
@@ -170,12 +169,12 @@ def rows_of(blocks: Sequence[Block]) -> tuple[list[TextRow], list[Block]]:
         return [], []
     groups: list[list[Block]] = []
     for block in sorted(blocks, key=lambda b: b.centre):
-        if groups and block.centre - groups[-1][-1].centre <= CENTRE_TOLERANCE_EM * block.size:
+        if groups and block.centre - groups[-1][-1].centre <= settings.centre_tolerance_em * block.size:
             groups[-1].append(block)
         else:
             groups.append([block])
     # the padding between a row's tallest text and its boundary: half the gap between rows' text
-    anchors = [g for g in groups if len(g) >= 3]
+    anchors = [g for g in groups if len(g) >= settings.anchor_blocks]
     gaps = [min(b.top for b in lower) - max(b.bottom for b in upper) for upper, lower in zip(anchors, anchors[1:])]
     # (the smallest gap: rows sized for more text than they hold leave more room, never less)
     positive = [g for g in gaps if g > 0]
@@ -190,7 +189,7 @@ def rows_of(blocks: Sequence[Block]) -> tuple[list[TextRow], list[Block]]:
             if not above or not below:
                 continue
             gap = min(b.top for b in below[0]) - max(b.bottom for b in above[-1])
-            if gap < 3 * pad + max(b.bottom - b.top for b in g) / 2:
+            if gap < settings.squeezed_label_pads * pad + max(b.bottom - b.top for b in g) / 2:
                 squeezed.add(i)
     rows = [TextRow(sorted(g, key=lambda b: b.x0)) for i, g in enumerate(groups) if i not in squeezed]
     lone = [b for i in sorted(squeezed) for b in groups[i]]
@@ -201,7 +200,7 @@ def holds_total(row: TextRow) -> bool:
     return any(vocabulary().is_total(b.text) for b in row.blocks)
 
 
-def table_rows(rows: Sequence[TextRow]) -> list[TextRow]:
+def table_rows(rows: Sequence[TextRow], settings: TextTableSettings = TEXT) -> list[TextRow]:
     """The rows of the form's table: from the first row holding a known label to its total row
     (or to a gap much wider than the rows' pitch)."""
     vocab = vocabulary()
@@ -210,15 +209,15 @@ def table_rows(rows: Sequence[TextRow]) -> list[TextRow]:
                  None)
     continued = start is None
     if continued:  # a continuation page: the table starts at the first row of several cells
-        start = next((i for i, r in enumerate(rows) if len(r.blocks) >= 3), None)
+        start = next((i for i, r in enumerate(rows) if len(r.blocks) >= settings.anchor_blocks), None)
     if start is None:
         return []
-    pitch = _pitch([r.centre for r in rows[start:]], 20.0)
+    pitch = _pitch([r.centre for r in rows[start:]], settings.default_pitch)
     while continued and start > 0 and rows[start].text_top - rows[start - 1].text_bottom <= pitch:
         start -= 1  # the rest of a row cut by the page break, above the first whole row
     out = [rows[start]]
     for row in rows[start + 1:]:
-        if row.text_top - out[-1].text_bottom > REGION_GAP_PITCHES * pitch:
+        if row.text_top - out[-1].text_bottom > settings.region_gap_pitches * pitch:
             break
         out.append(row)
         if holds_total(row):
@@ -226,14 +225,15 @@ def table_rows(rows: Sequence[TextRow]) -> list[TextRow]:
     return out
 
 
-def split_tall_blocks(rows: Sequence[TextRow]) -> list[Block]:
+def split_tall_blocks(rows: Sequence[TextRow], settings: TextTableSettings = TEXT) -> list[Block]:
     """Take out of their row the blocks reaching into a neighbour row's text: labels of cells
     merged over several rows whose centre happens to fall on a row (项目资金（万元） over five)."""
     cores = [(statistics.median(b.top for b in r.blocks), statistics.median(b.bottom for b in r.blocks)) for r in rows]
     tall = []
+    reach = settings.tall_block_em
     for i, row in enumerate(rows):
         out = [b for b in row.blocks
-               if any(j != i and b.top < bottom - 0.2 * b.size and b.bottom > top + 0.2 * b.size
+               if any(j != i and b.top < bottom - reach * b.size and b.bottom > top + reach * b.size
                       for j, (top, bottom) in enumerate(cores))]
         if len(out) < len(row.blocks):  # a row keeps the blocks that define it
             row.blocks = [b for b in row.blocks if b not in out]

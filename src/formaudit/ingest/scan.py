@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 
 from formaudit.ingest.render import render_file_page
+from formaudit.settings import DEFAULT, ScanImageSettings
 
-OCR_DPI = 200
-MAX_SKEW = 5.0
+SCAN_IMAGE = DEFAULT.scan_image
 
 
 @dataclass
@@ -38,17 +38,18 @@ class PreparedPage:
                 round(float(xs.max()) / self.scale, 2), round(float(ys.max()) / self.scale, 2))
 
 
-def render(path: Path, page_number: int, dpi: int = OCR_DPI) -> np.ndarray:
+def render(path: Path, page_number: int, dpi: int = SCAN_IMAGE.dpi) -> np.ndarray:
     """The page as an RGB array."""
     return np.array(render_file_page(path, page_number, dpi))
 
 
-def drop_red_ink(rgb: np.ndarray) -> np.ndarray:
+def drop_red_ink(rgb: np.ndarray, settings: ScanImageSettings = SCAN_IMAGE) -> np.ndarray:
     """Seals are stamped in red over cells: whiten red pixels (any shade, antialiased edges too)
     before anything reads the page. Black ink under a seal stays dark and is kept."""
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    red = ((hue <= 12) | (hue >= 165)) & (sat >= 50) & (val >= 70)
+    red = (((hue <= settings.seal_hue_low) | (hue >= settings.seal_hue_high)) & (sat >= settings.seal_saturation)
+           & (val >= settings.seal_value))
     out = rgb.copy()
     out[red] = 255
     return out
@@ -58,17 +59,24 @@ def to_grey(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
-def binary(grey: np.ndarray) -> np.ndarray:
+def _odd(n: int) -> int:
+    return n if n % 2 else n + 1
+
+
+def binary(grey: np.ndarray, settings: ScanImageSettings = SCAN_IMAGE) -> np.ndarray:
     """Ink as white on black, robust to uneven scans (adaptive threshold after a light denoise)."""
-    smooth = cv2.medianBlur(grey, 3)
-    return cv2.adaptiveThreshold(smooth, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    smooth = cv2.medianBlur(grey, _odd(settings.px(settings.denoise_px)))
+    block = _odd(settings.px(settings.threshold_block_px))
+    return cv2.adaptiveThreshold(smooth, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block,
+                                 settings.threshold_offset)
 
 
-def needs_quarter_turn(text_boxes: list[tuple[float, float, float, float]]) -> bool:
+def needs_quarter_turn(text_boxes: list[tuple[float, float, float, float]], settings: ScanImageSettings = SCAN_IMAGE) -> bool:
     """Lines of text standing upright: the page lies on its side."""
-    tall = sum(1 for x0, y0, x1, y1 in text_boxes if (y1 - y0) > 1.5 * (x1 - x0))
-    wide = sum(1 for x0, y0, x1, y1 in text_boxes if (x1 - x0) > 1.5 * (y1 - y0))
-    return tall > wide and tall >= 5
+    ratio = settings.quarter_turn_ratio
+    tall = sum(1 for x0, y0, x1, y1 in text_boxes if (y1 - y0) > ratio * (x1 - x0))
+    wide = sum(1 for x0, y0, x1, y1 in text_boxes if (x1 - x0) > ratio * (y1 - y0))
+    return tall > wide and tall >= settings.quarter_turn_min_boxes
 
 
 def rotate_quarters(image: np.ndarray, degrees: int) -> np.ndarray:
@@ -76,45 +84,46 @@ def rotate_quarters(image: np.ndarray, degrees: int) -> np.ndarray:
     return image if turns is None else cv2.rotate(image, turns)
 
 
-def skew_angle(ink: np.ndarray) -> float:
+def skew_angle(ink: np.ndarray, settings: ScanImageSettings = SCAN_IMAGE) -> float:
     """The median angle of long, nearly horizontal lines (table rules), in degrees.
 
     Detected on a half-size image with coarse angle bins (fast); each angle is then read from
     its segment's end points, which is as fine as the image allows.
     """
-    small = cv2.resize(ink, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    _, small = cv2.threshold(small, 60, 255, cv2.THRESH_BINARY)
+    shrink = settings.hough_scale
+    small = cv2.resize(ink, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+    _, small = cv2.threshold(small, settings.hough_ink_level, 255, cv2.THRESH_BINARY)
     h, w = small.shape
-    lines = cv2.HoughLinesP(small, 1, np.pi / 360, threshold=120, minLineLength=w // 4, maxLineGap=4)
+    lines = cv2.HoughLinesP(small, 1, np.radians(settings.hough_bin), threshold=settings.hough_votes,
+                            minLineLength=w // settings.hough_min_length_share,
+                            maxLineGap=settings.px(settings.hough_max_gap_px))
     if lines is None:
         return 0.0
     segments = np.asarray(lines).reshape(-1, 4)  # OpenCV 4 gives (N,1,4), OpenCV 5 (N,4)
     angles = []
     for x0, y0, x1, y1 in segments:
         angle = np.degrees(np.arctan2(float(y1 - y0), float(x1 - x0)))
-        if abs(angle) <= MAX_SKEW + 0.5:
+        if abs(angle) <= settings.max_skew + settings.hough_bin:
             angles.append(angle)
     if not angles:
         return 0.0
-    return refine_skew(small, float(np.median(angles)))
+    return refine_skew(small, float(np.median(angles)), settings)
 
 
-SKEW_STEP = 0.05  # degrees: the fine search's step; a rule 1,500 px long drifts 1.3 px per step
-SKEW_REACH = 0.6  # degrees either side of Hough's estimate, whose bins are 0.5° wide
-
-
-def refine_skew(ink: np.ndarray, coarse: float) -> float:
+def refine_skew(ink: np.ndarray, coarse: float, settings: ScanImageSettings = SCAN_IMAGE) -> float:
     """The angle near `coarse` that makes the rules and text lines most horizontal: where the rows' ink
     sums are most peaked (each rule falls into one row). Hough's segments follow its angle bins, so its
     estimate alone leaves up to half a degree: a long table then tilts across several rows of cells."""
     h, w = ink.shape
-    # the rules alone: runs of ink at least a 40th of the page wide (text lines' profile blurs the peaks)
-    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(8, w // 40), 1)))
+    # the rules alone: long runs of ink (text lines' profile blurs the peaks)
+    run = max(settings.rule_open_min_px, w // settings.rule_open_share)
+    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
     best, best_score = coarse, -1.0
-    steps = round(SKEW_REACH / SKEW_STEP)
+    step = settings.skew_step
+    steps = round(settings.skew_reach / step)
     # nearest the estimate first, and a later angle must do strictly better: angles too small to move a pixel
     # score alike, and the estimate stands among them
-    for angle in sorted((coarse + k * SKEW_STEP for k in range(-steps, steps + 1)), key=lambda a: abs(a - coarse)):
+    for angle in sorted((coarse + k * step for k in range(-steps, steps + 1)), key=lambda a: abs(a - coarse)):
         turned = cv2.warpAffine(ink, cv2.getRotationMatrix2D((w / 2, h / 2), float(angle), 1.0), (w, h),
                                 flags=cv2.INTER_NEAREST, borderValue=0)
         rows = turned.sum(axis=1, dtype=np.float64)
@@ -129,8 +138,8 @@ def skew_matrix(shape: tuple[int, ...], angle: float) -> np.ndarray:
     return np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), [0, 0, 1]])
 
 
-def straighten(image: np.ndarray, angle: float) -> np.ndarray:
-    if abs(angle) < 0.05:
+def straighten(image: np.ndarray, angle: float, settings: ScanImageSettings = SCAN_IMAGE) -> np.ndarray:
+    if abs(angle) < settings.min_skew:
         return image
     h, w = image.shape[:2]
     border = 255 if image.ndim == 2 else (255, 255, 255)
@@ -147,24 +156,25 @@ def quarter_matrix(shape: tuple[int, ...], degrees: int) -> np.ndarray:
             270: np.array([[0, 1, 0], [-1, 0, w - 1], [0, 0, 1]], dtype=float)}[degrees % 360]
 
 
-def prepare(path: Path, page_number: int, width_pt: float, height_pt: float, dpi: int = OCR_DPI) -> PreparedPage:
+def prepare(path: Path, page_number: int, width_pt: float, height_pt: float,
+            settings: ScanImageSettings = SCAN_IMAGE) -> PreparedPage:
     """Rendered, seal ink dropped, straightened. Orientation is settled by the caller after OCR,
     from the shape of the text lines it found (a turned page is rare; it alone pays twice)."""
-    grey = to_grey(drop_red_ink(render(path, page_number, dpi)))
-    return straightened(PreparedPage(grey, dpi / 72, 0, 0.0, width_pt, height_pt))
+    grey = to_grey(drop_red_ink(render(path, page_number, settings.dpi), settings))
+    return straightened(PreparedPage(grey, settings.dpi / 72, 0, 0.0, width_pt, height_pt), settings)
 
 
-def straightened(page: PreparedPage) -> PreparedPage:
-    angle = skew_angle(binary(page.image))
-    if abs(angle) < 0.05:
+def straightened(page: PreparedPage, settings: ScanImageSettings = SCAN_IMAGE) -> PreparedPage:
+    angle = skew_angle(binary(page.image, settings), settings)
+    if abs(angle) < settings.min_skew:
         return page
     moved = skew_matrix(page.image.shape, angle) @ page.to_corrected
-    return PreparedPage(straighten(page.image, angle), page.scale, page.rotation, page.skew + angle, page.width_pt,
-                        page.height_pt, moved)
+    return PreparedPage(straighten(page.image, angle, settings), page.scale, page.rotation, page.skew + angle,
+                        page.width_pt, page.height_pt, moved)
 
 
-def turned(page: PreparedPage, degrees: int) -> PreparedPage:
+def turned(page: PreparedPage, degrees: int, settings: ScanImageSettings = SCAN_IMAGE) -> PreparedPage:
     """The page turned clockwise by a multiple of 90°, straightened again."""
     moved = quarter_matrix(page.image.shape, degrees) @ page.to_corrected
     return straightened(PreparedPage(rotate_quarters(page.image, degrees), page.scale, (page.rotation + degrees) % 360,
-                                     page.skew, page.width_pt, page.height_pt, moved))
+                                     page.skew, page.width_pt, page.height_pt, moved), settings)

@@ -1,0 +1,190 @@
+"""The thresholds of each reading stage, named, in the units they measure, and checked when made
+(as pdfplumber's TableSettings): a misspelt or nonsensical value fails where it is given, never
+on a page as a silent default.
+
+Units: text-layer distances in PDF points, or in font sizes (em) of the text they separate;
+scan distances in pixels at `reference_dpi` (the resolution they were chosen at), scaled to
+the resolution a page is read at by `px()`. Defaults are what the fixtures and the shared
+corpus were measured with; change one and `make test` says what it costs.
+
+`Settings.from_toml()` reads overrides from a TOML file with one table per stage
+([ruled], [text], [scan_image], [scan_grid]); an unknown stage or name is an error.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+
+class _Checked:
+    """Every number positive and finite; a whole-number setting a whole number; fractions at most 1."""
+
+    _FRACTIONS: frozenset[str] = frozenset()  # settings that are shares of something (0 < v <= 1)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            whole = f.type in ("int", int)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not isinstance(value, int)):
+                raise ValueError(f"{type(self).__name__}.{f.name} must be {'a whole number' if whole else 'a number'}, "
+                                 f"not {value!r}")
+            if not math.isfinite(value) or value <= 0 or (f.name in self._FRACTIONS and value > 1):
+                bound = "between 0 and 1" if f.name in self._FRACTIONS else "positive"
+                raise ValueError(f"{type(self).__name__}.{f.name} must be {bound}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class RuledTableSettings(_Checked):
+    """Ruled tables on text-layer pages (detect/grid.py): pdfplumber's table chain and the cell text. Points."""
+
+    snap_tolerance: float = 3.0  # parallel rules closer than this are one (pdfplumber's snap_x/y_tolerance)
+    join_tolerance: float = 3.0  # collinear rule pieces with a gap this small are joined
+    intersection_tolerance: float = 3.0  # a horizontal and a vertical rule this close meet
+    edge_min_length: float = 3.0  # merged rules shorter than this are ignored
+    edge_min_length_prefilter: float = 1.0  # drawn segments shorter than this are dropped before merging
+    min_cells: int = 4  # fewer cells than this is a box or a frame, not a table
+    boundary_tolerance: float = 2.0  # cell edges closer than this are one column/row boundary
+    open_end_min_rule: float = 6.0  # a rule shorter than this is a stroke's end cap, not a rule
+    min_ruled_rows: int = 2  # horizontal rules a table must draw before its open ends are closed
+    min_rules_for_columns: int = 4  # horizontal rule segments needed before column boundaries are implied by their ends
+    line_tolerance: float = 3.0  # characters whose tops differ by less are on one line
+    space_gap: float = 1.5  # a horizontal gap wider than this between characters reads as a space
+    crossing_slack: float = 0.5  # a character this far past a boundary runs across it
+    inside_pad: float = 1.0  # a character whose centre is this close outside a table is still in it
+
+
+@dataclass(frozen=True)
+class TextTableSettings(_Checked):
+    """Tables drawn with no rules (detect/text_rows.py, text_grid.py): in font sizes (em) of the text,
+    in row pitches, or in points where a distance has nothing to do with the text's size."""
+
+    _FRACTIONS = frozenset({"skipped_row_cost"})
+
+    line_join_em: float = 0.3  # characters whose vertical centres differ by less are on one line
+    chunk_gap_em: float = 0.6  # a horizontal gap wider than this separates two cells' text
+    paragraph_gap_em: float = 0.45  # lines of one wrapped cell are closer than this
+    paragraph_overlap_em: float = 0.2  # ... and may overlap by this much (tight line spacing)
+    centre_tolerance_em: float = 0.35  # blocks of one row have centres this close
+    anchor_blocks: int = 3  # a row of this many cells measures the padding between rows' text
+    squeezed_label_pads: float = 3.0  # a label whose neighbours' text is closer than this many paddings sits between rows
+    tall_block_em: float = 0.2  # a block reaching this far into a neighbour row's text is a merged label
+    region_gap_pitches: float = 2.5  # a vertical gap wider than this (in row pitches) ends the table
+    default_pitch: float = 20.0  # pt: the row pitch assumed when a table has one row
+    min_rows: int = 3  # fewer rows than this is not a table
+    margin_em: float = 0.4  # the table's outer edges stand this far from its text
+    column_margin: float = 2.0  # pt: the outer column boundaries stand at least this far from their text
+    overlap_slack: float = 0.5  # pt: boxes overlapping by less than this do not touch
+    skipped_row_cost: float = 0.25  # cost of a row left above a continuation page's first label, per unit of its height
+
+
+@dataclass(frozen=True)
+class ScanImageSettings(_Checked):
+    """Preparing a scanned page (ingest/scan.py): rendering, seal ink, binarising, orientation, skew."""
+
+    _FRACTIONS = frozenset({"hough_scale"})
+
+    dpi: int = 200  # the resolution pages are rendered at for OCR
+    reference_dpi: int = 200  # the resolution the pixel settings below were chosen at
+    seal_hue_low: int = 12  # OpenCV hue (0-180) at or below which (or at or above seal_hue_high) ink is red
+    seal_hue_high: int = 165
+    seal_saturation: int = 50  # 0-255: a red this saturated and bright is a seal's, not black ink's
+    seal_value: int = 70
+    denoise_px: int = 3  # the median filter's size before binarising (odd)
+    threshold_block_px: int = 31  # the neighbourhood of the adaptive threshold (odd)
+    threshold_offset: int = 15  # grey levels below the neighbourhood's mean that count as ink
+    quarter_turn_ratio: float = 1.5  # text boxes this much taller than wide read sideways
+    quarter_turn_min_boxes: int = 5  # ... and only when this many say so
+    max_skew: float = 5.0  # degrees: a steeper page is not straightened
+    min_skew: float = 0.05  # degrees: a smaller tilt moves no pixel that matters; the page is left as it is
+    hough_scale: float = 0.5  # the skew's coarse estimate runs on the page scaled by this
+    hough_ink_level: int = 60  # 0-255: a shrunk pixel this dark holds ink
+    hough_bin: float = 0.5  # degrees: the coarse estimate's angle bins
+    hough_votes: int = 120  # Hough accumulator votes for a rule (at hough_scale)
+    hough_min_length_share: int = 4  # a rule spans at least 1/this of the page's width
+    hough_max_gap_px: int = 4  # gaps a rule may have (at hough_scale)
+    skew_step: float = 0.05  # degrees: the fine search's step; a rule 1,500 px long drifts 1.3 px per step
+    skew_reach: float = 0.6  # degrees either side of Hough's estimate (a little more than its bin)
+    rule_open_share: int = 40  # the fine search keeps ink runs longer than 1/this of the width (rules) ...
+    rule_open_min_px: int = 8  # ... and at least this long
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("denoise_px", "threshold_block_px"):
+            if getattr(self, name) % 2 == 0:
+                raise ValueError(f"ScanImageSettings.{name} must be odd, not {getattr(self, name)}")
+
+    def px(self, pixels_at_reference: float, dpi: int | None = None) -> int:
+        """A pixel distance chosen at reference_dpi, at `dpi` (default: the rendering's)."""
+        return max(1, round(pixels_at_reference * (dpi or self.dpi) / self.reference_dpi))
+
+
+@dataclass(frozen=True)
+class ScanGridSettings(_Checked):
+    """Ruled tables on scanned pages (detect/scan_grid.py). Pixels at reference_dpi, scaled by px()."""
+
+    reference_dpi: int = 200
+    max_rule_thickness_px: int = 9  # thicker dark bands are photocopy borders, not rules
+    min_rule_px: int = 25  # a rule is at least this long ...
+    horizontal_rule_share: int = 45  # ... and at least 1/this of the page's width (horizontal rules)
+    vertical_rule_share: int = 60  # ... or of its height (vertical rules)
+    rule_bridge_px: int = 9  # gaps this wide in a faint rule are closed
+    merge_tolerance: float = 3.0  # pt: rules this close are one (pdfplumber's merge and intersection tolerances)
+    poor_reading: float = 0.75  # mean OCR confidence below this: try the page upside down
+    slash_slant: float = 12.0  # degrees from vertical: a stroke leaning more is "/", not "1"
+    stroke_height_share: float = 0.4  # a stroke judged for its lean is at least this share of its box's height ...
+    stroke_aspect: float = 1.2  # ... this many times taller than wide ...
+    min_stroke_pixels: int = 12  # ... and this many pixels of ink
+    min_ink_pixels: int = 25  # an empty cell with less ink than this holds nothing
+    min_glyph_px: int = 8  # ink shorter than this in an empty cell is a speck, not a character
+    cell_inset_px: int = 4  # an empty cell's rules are this thick at most: its inside starts past them
+    reread_pad_px: int = 6  # the margin kept around ink re-read from an empty cell
+
+    _FRACTIONS = frozenset({"poor_reading", "stroke_height_share"})
+
+    def px(self, pixels_at_reference: float, dpi: float) -> int:
+        """A length in pixels chosen at reference_dpi, at the page's `dpi`."""
+        return max(1, round(pixels_at_reference * dpi / self.reference_dpi))
+
+    def area(self, pixels_at_reference: float, dpi: float) -> int:
+        """A count of pixels chosen at reference_dpi, at the page's `dpi` (it grows with the square)."""
+        return max(1, round(pixels_at_reference * (dpi / self.reference_dpi) ** 2))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every stage's settings; what `Options.settings` carries to the reading of each page."""
+
+    ruled: RuledTableSettings = field(default_factory=RuledTableSettings)
+    text: TextTableSettings = field(default_factory=TextTableSettings)
+    scan_image: ScanImageSettings = field(default_factory=ScanImageSettings)
+    scan_grid: ScanGridSettings = field(default_factory=ScanGridSettings)
+
+    @classmethod
+    def from_mapping(cls, tables: dict) -> Settings:
+        """Defaults with the given overrides: {"text": {"chunk_gap_em": 0.8}, ...}."""
+        stages = {f.name: f for f in fields(cls)}
+        changes = {}
+        for stage, values in tables.items():
+            if stage not in stages:
+                raise ValueError(f"unknown settings stage [{stage}]: one of {', '.join(stages)}")
+            default = getattr(cls(), stage)
+            known = {f.name for f in fields(default)}
+            unknown = sorted(set(values) - known)
+            if unknown:
+                raise ValueError(f"[{stage}] has no setting {', '.join(unknown)}; it has {', '.join(sorted(known))}")
+            changes[stage] = replace(default, **values)
+        return cls(**changes)
+
+    @classmethod
+    def from_toml(cls, path: Path) -> Settings:
+        try:
+            tables = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read the settings: {exc}") from exc
+        return cls.from_mapping(tables)
+
+
+DEFAULT = Settings()
