@@ -15,6 +15,7 @@ import numpy as np
 from pdfplumber import table as plumber_table
 
 from formaudit.detect.grid import MIN_CELLS, _inside, grid_from_cells, text_lines
+from formaudit.detect.scan_rows import restore_lost_rows
 from formaudit.ingest.ocr import OcrChar, OcrPage, read_line, recognize
 from formaudit.ingest.scan import PreparedPage, binary, needs_quarter_turn, prepare, turned
 from formaudit.models import PageContent
@@ -152,6 +153,7 @@ def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, boxes: l
         ink = binary(upright.image)
         boxes = cell_boxes(rule_edges(ink, upright.scale))
     prepared = upright
+    boxes = [restore_lost_rows(b, ink, reading.lines, prepared.scale) for b in boxes]
     chars = as_chars(repair_slashes(reading.chars, ink), prepared.scale)
     grids = [g for b in boxes if (g := grid_from_cells(number, b, chars, source="ocr"))]
     for grid in grids:
