@@ -15,6 +15,7 @@ import numpy as np
 from pdfplumber import table as plumber_table
 
 from formaudit.detect.grid import MIN_CELLS, _inside, grid_from_cells, text_lines
+from formaudit.detect.scan_labels import reread_short_labels
 from formaudit.detect.scan_rows import restore_lost_rows
 from formaudit.ingest.ocr import OcrChar, OcrPage, read_line, recognize
 from formaudit.ingest.scan import PreparedPage, binary, needs_quarter_turn, prepare, turned
@@ -158,6 +159,7 @@ def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, boxes: l
     grids = [g for b in boxes if (g := grid_from_cells(number, b, chars, source="ocr"))]
     for grid in grids:
         reread_empty_cells(grid, prepared, ink)
+        reread_short_labels(grid, prepared, ink)
         for cell in grid.cells:  # the record's boxes are on the page as the PDF stands, not on the corrected image
             cell.page_bbox = prepared.page_box(cell.bbox)
     grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
