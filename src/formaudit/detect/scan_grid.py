@@ -17,6 +17,7 @@ from pdfplumber import table as plumber_table
 from formaudit.detect.grid import MIN_CELLS, _inside, grid_from_cells, text_lines
 from formaudit.detect.scan_labels import reread_short_labels
 from formaudit.detect.scan_rows import restore_lost_rows
+from formaudit.detect.scan_strokes import keep_strokes_in_numbers
 from formaudit.ingest.ocr import OcrChar, OcrPage, read_line, recognize
 from formaudit.ingest.scan import PreparedPage, binary, needs_quarter_turn, prepare, turned
 from formaudit.models import PageContent
@@ -155,7 +156,7 @@ def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, boxes: l
         boxes = cell_boxes(rule_edges(ink, upright.scale))
     prepared = upright
     boxes = [restore_lost_rows(b, ink, reading.lines, prepared.scale) for b in boxes]
-    chars = as_chars(repair_slashes(reading.chars, ink), prepared.scale)
+    chars = as_chars(keep_strokes_in_numbers(repair_slashes(reading.chars, ink)), prepared.scale)
     grids = [g for b in boxes if (g := grid_from_cells(number, b, chars, source="ocr"))]
     for grid in grids:
         reread_empty_cells(grid, prepared, ink)
