@@ -141,5 +141,5 @@ def test_rules_faded_into_dashes_keep_their_rows_and_a_dropped_stroke_is_read_ag
     assert len(got["indicators"]) == len(want["indicators"])
     for g, w in zip(got["indicators"], want["indicators"]):
         assert (g["weight"], g["score"], g["target"], g["actual"]) == (w["weight"], w["score"], w["target"], w["actual"])
-    repairs = [r for c in got["cells"].values() for r in c.get("ocr_repairs", [])]
-    assert "级指标 -> 一级指标" in repairs
+    # the indicator header is found only once 一级指标 reads as a label: without it no indicator row is read
+    assert [i["level1"] for i in got["indicators"]] == [i["level1"] for i in want["indicators"]]
