@@ -92,7 +92,7 @@ def test_options_are_checked_as_the_command_line_checks_them(tmp_path):
 def test_help_reads_like_a_library_function_and_the_package_is_typed():
     text = subprocess.run([sys.executable, "-c", "import formaudit; help(formaudit.read_pdf)"], capture_output=True,
                           text=True, env=dict(os.environ, PAGER="cat", TERM="dumb"), timeout=60).stdout
-    assert "read_pdf(path: str | os.PathLike[str], *, grid: str = 'pdfplumber', ocr: str = 'auto', reader: str = 'pdfium', max_mb: int = 512) -> formaudit.api.Record" in text
+    assert "read_pdf(path: str | os.PathLike[str], *, grid: str = 'pdfplumber', ocr: str = 'auto', reader: str = 'pdfium', max_mb: int = 512, settings: formaudit.settings.Settings | None = None) -> formaudit.api.Record" in text
     for word in ("Parameters", "grid : {\"pdfplumber\", \"camelot\"}", "Returns", "Raises", "Examples",
                  ">>> record = formaudit.read_pdf(\"form.pdf\")"):
         assert word in text, word

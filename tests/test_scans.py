@@ -129,3 +129,17 @@ def test_a_searchable_scan_is_read_from_its_picture():
     assert extracted(pdf)["source"]["ocr_pages"] == len(scans)
     got, want = extracted(pdf)["forms"], truth_of(pdf)["forms"]
     assert len(got) == len(want) and all(not field_diffs(g, w) for g, w in zip(got, want))
+
+
+def test_rules_faded_into_dashes_keep_their_rows_and_a_dropped_stroke_is_read_again():
+    """Two rules the scan faded into pale dashes (between two indicator rows; under the goals' right-hand header) and
+    the pale 一 of 一级指标: the rows stay apart, the header is a label, every indicator row is read."""
+    pdf = FIXTURES / "scan-insurance-faded-rules.pdf"
+    got, want = extracted(pdf)["forms"][0], truth_of(pdf)["forms"][0]
+    assert got["goals"] == want["goals"]
+    assert [i["name"] for i in got["indicators"][:3]] == [i["name"] for i in want["indicators"][:3]]
+    assert len(got["indicators"]) == len(want["indicators"])
+    for g, w in zip(got["indicators"], want["indicators"]):
+        assert (g["weight"], g["score"], g["target"], g["actual"]) == (w["weight"], w["score"], w["target"], w["actual"])
+    # the indicator header is found only once 一级指标 reads as a label: without it no indicator row is read
+    assert [i["level1"] for i in got["indicators"]] == [i["level1"] for i in want["indicators"]]

@@ -294,3 +294,54 @@ def test_invisible_text_over_a_page_image_is_a_searchable_scan(tmp_path, mode, s
     (scan,) = scan_pages(pdf)
     assert scan.chars > 40 and scan.invisible == (1.0 if searchable else 0.0)
     assert searchable_scan(scan) is searchable and needs_ocr(scan) is searchable
+
+
+def _two_rows_ink(rule_dashes: bool) -> tuple[np.ndarray, list]:
+    """Two columns, two rows at 72 dpi scale 1 (points = pixels): the left column keeps its middle rule, the right one
+    shows only pale dashes of it (rule_dashes) or paper."""
+    ink = np.zeros((120, 220), dtype=np.uint8)
+    if rule_dashes:
+        for x in range(110, 210, 40):
+            ink[60, x:x + 32] = 255  # dashes shorter than the rule detector's kernel
+    boxes = [(10, 20, 110, 60), (10, 60, 110, 100), (110, 20, 210, 100)]
+    return ink, boxes
+
+
+def test_a_tall_cell_is_cut_where_the_faded_rule_of_its_neighbours_row_runs_on():
+    from formaudit.detect.scan_rows import restore_lost_rows
+
+    ink, boxes = _two_rows_ink(rule_dashes=True)
+    lines = [(120, 30, 200, 50), (120, 70, 200, 90)]  # one text line in each row
+    scale = 200 / 72  # the rule band and insets are in 200-dpi pixels: the test's boxes stand at 200 dpi
+    boxes_pt = [tuple(v / scale for v in b) for b in boxes]
+    cut = restore_lost_rows(boxes_pt, ink, lines, scale)
+    assert sorted(tuple(round(v * scale) for v in b) for b in cut) == [
+        (10, 20, 110, 60), (10, 60, 110, 100), (110, 20, 210, 60), (110, 60, 210, 100)]
+
+
+def test_a_merged_cell_stays_whole_without_the_rule_or_with_text_across_it():
+    from formaudit.detect.scan_rows import restore_lost_rows
+
+    scale = 200 / 72
+    ink, boxes = _two_rows_ink(rule_dashes=False)
+    boxes_pt = [tuple(v / scale for v in b) for b in boxes]
+    assert restore_lost_rows(boxes_pt, ink, [(120, 30, 200, 50), (120, 70, 200, 90)], scale) == boxes_pt
+    ink, _ = _two_rows_ink(rule_dashes=True)
+    assert restore_lost_rows(boxes_pt, ink, [(120, 45, 200, 75)], scale) == boxes_pt  # a label centred on the boundary
+
+
+def test_a_leaning_one_beside_digits_stays_a_one():
+    from formaudit.detect.scan_strokes import keep_strokes_in_numbers
+    from formaudit.ingest.ocr import OcrChar
+
+    alone = OcrChar("/", 0.9, (10, 0, 18, 30), repaired_from="1")
+    number = [OcrChar("/", 0.9, (100, 0, 108, 30), repaired_from="1"), OcrChar("5", 0.9, (108, 0, 116, 30))]
+    kept = keep_strokes_in_numbers([alone, *number])
+    assert [c.text for c in kept] == ["/", "1", "5"] and kept[1].repaired_from is None
+
+
+def test_a_reading_one_character_short_of_a_label_is_told_apart():
+    from formaudit.detect.scan_labels import one_short_of_label
+
+    assert one_short_of_label("级指标")  # 一级指标, 二级指标, 三级指标
+    assert not one_short_of_label("一级指标") and not one_short_of_label("100%") and not one_short_of_label("标")

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 from formaudit import record as contract
 from formaudit.limits import DEFAULT_MAX_MB, GRIDS, OCR_MODES, READERS
 from formaudit.record import Finding, Form
+from formaudit.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from formaudit.pipeline import Options
-    from formaudit.settings import Settings
 
 __all__ = ["FRAME_TABLES", "GRIDS", "OCR_MODES", "READERS", "Record", "audit", "read_pdf"]
 
@@ -58,7 +58,7 @@ class Record(contract.Record):
 
 
 def pipeline_options(grid: str = "pdfplumber", max_mb: int = DEFAULT_MAX_MB, reader: str = "pdfium",
-                     ocr: str = "auto", settings: "Settings | None" = None) -> "Options":
+                     ocr: str = "auto", settings: Settings | None = None) -> "Options":
     """The pipeline's options, checked as the command line checks them (ValueError otherwise): Options checks
     grid, reader and ocr itself."""
     from formaudit.pipeline import Options
@@ -72,7 +72,7 @@ def pipeline_options(grid: str = "pdfplumber", max_mb: int = DEFAULT_MAX_MB, rea
 
 
 def read_pdf(path: str | PathLike[str], *, grid: str = "pdfplumber", ocr: str = "auto", reader: str = "pdfium",
-             max_mb: int = DEFAULT_MAX_MB, settings: "Settings | None" = None) -> Record:
+             max_mb: int = DEFAULT_MAX_MB, settings: Settings | None = None) -> Record:
     """Read every self-evaluation form (绩效自评表) of a PDF and audit its arithmetic.
 
     Returns the same record as ``formaudit extract`` (``record.to_json()`` gives its bytes).

@@ -140,9 +140,18 @@ class ScanGridSettings(_Checked):
     min_ink_pixels: int = 25  # an empty cell with less ink than this holds nothing
     min_glyph_px: int = 8  # ink shorter than this in an empty cell is a speck, not a character
     cell_inset_px: int = 4  # an empty cell's rules are this thick at most: its inside starts past them
-    reread_pad_px: int = 6  # the margin kept around ink re-read from an empty cell
+    reread_pad_px: int = 6  # the margin kept around ink re-read from an empty cell (or a label read again)
+    shortest_label_reading: int = 2  # characters: a single one is one short of too many labels to tell
+    row_boundary_match: float = 2.0  # pt: a cell edge this near a row boundary of the table lies on it
+    faded_rule_band_px: int = 4  # either side of a row boundary, where a faded rule's ink may run (skew, wobble)
+    faded_rule_inset_px: int = 6  # left out at a cell's sides when looking for a faded rule (the vertical rules' ink)
+    faded_rule_coverage: float = 0.75  # share of the cell's width inked along the boundary: a rule's remains, not text
+    line_overhang: float = 0.25  # share of an OCR line box's height that may reach past a boundary (its box is loose)
+    same_line_share: float = 0.5  # share of a character's height by which tops on one line may differ
+    neighbour_gap: float = 1.0  # character heights: a character nearer than this beside another is its neighbour
 
-    _FRACTIONS = frozenset({"poor_reading", "stroke_height_share"})
+    _FRACTIONS = frozenset({"poor_reading", "stroke_height_share", "faded_rule_coverage", "line_overhang",
+                            "same_line_share"})
 
     def px(self, pixels_at_reference: float, dpi: float) -> int:
         """A length in pixels chosen at reference_dpi, at the page's `dpi`."""

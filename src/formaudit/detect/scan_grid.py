@@ -15,6 +15,9 @@ import numpy as np
 from pdfplumber import table as plumber_table
 
 from formaudit.detect.grid import _inside, grid_from_cells, text_lines
+from formaudit.detect.scan_labels import reread_short_labels
+from formaudit.detect.scan_rows import restore_lost_rows
+from formaudit.detect.scan_strokes import keep_strokes_in_numbers
 from formaudit.ingest.ocr import OcrChar, OcrPage, read_line, recognize
 from formaudit.ingest.scan import PreparedPage, binary, needs_quarter_turn, prepare, turned
 from formaudit.models import PageContent
@@ -158,10 +161,12 @@ def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, boxes: l
         ink = binary(upright.image, settings.scan_image)
         boxes = cell_boxes(rule_edges(ink, upright.scale, grid_settings), grid_settings)
     prepared = upright
-    chars = as_chars(repair_slashes(reading.chars, ink, grid_settings), prepared.scale)
+    boxes = [restore_lost_rows(b, ink, reading.lines, prepared.scale, grid_settings) for b in boxes]
+    chars = as_chars(keep_strokes_in_numbers(repair_slashes(reading.chars, ink, grid_settings), grid_settings), prepared.scale)
     grids = [g for b in boxes if (g := grid_from_cells(number, b, chars, "ocr", settings.ruled))]
     for grid in grids:
         reread_empty_cells(grid, prepared, ink, grid_settings)
+        reread_short_labels(grid, prepared, ink, grid_settings)
         for cell in grid.cells:  # the record's boxes are on the page as the PDF stands, not on the corrected image
             cell.page_bbox = prepared.page_box(cell.bbox)
     grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
