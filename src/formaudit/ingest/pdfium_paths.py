@@ -119,13 +119,18 @@ def _subpaths(path) -> list[list[tuple[float, float]]]:
     x, y = ctypes.c_float(), ctypes.c_float()
     get_segment, get_type, get_point = pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDFPathSegment_GetType, \
         pdfium_c.FPDFPathSegment_GetPoint
-    moveto = pdfium_c.FPDF_SEGMENT_MOVETO
+    get_close = pdfium_c.FPDFPathSegment_GetClose
+    moveto, bezierto = pdfium_c.FPDF_SEGMENT_MOVETO, pdfium_c.FPDF_SEGMENT_BEZIERTO
     out: list[list[tuple[float, float]]] = []
     current: list[tuple[float, float]] = []
     bezier = 0
     for i in range(pdfium_c.FPDFPath_CountSegments(path)):
         segment = get_segment(path, i)
         kind = get_type(segment)
+        if kind == bezierto:
+            bezier += 1
+            if bezier % 3:
+                continue  # a control point: never kept, its coordinates need not be read
         get_point(segment, x, y)
         point = (round(x.value, COORD_DIGITS), round(y.value, COORD_DIGITS))
         if kind == moveto:
@@ -133,15 +138,11 @@ def _subpaths(path) -> list[list[tuple[float, float]]]:
                 out.append(current)
             current, bezier = [point], 0
             continue
-        if kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
-            bezier += 1
-            if bezier % 3:
-                continue  # a control point
         if not current:
             current = [point]
             continue
         current.append(point)
-        if pdfium_c.FPDFPathSegment_GetClose(segment) and point != current[0]:
+        if get_close(segment) and point != current[0]:
             current.append(current[0])
     if current:
         out.append(current)

@@ -64,10 +64,19 @@ class TextLayerPage:
 
 
 @dataclass(frozen=True)
-class _Font:
-    name: str
-    descent: float  # per unit of font size (negative below the baseline)
+class _Run:
+    """What all characters of one text object share, computed once: font, size and scale on the page."""
+
+    fontname: str
     render_mode: int
+    em: float  # the font size on the page, vertically (text matrix and CTM applied)
+    ex: float  # … and horizontally
+    upright: bool
+    descent: float  # per unit of font size (negative below the baseline)
+
+    @property
+    def size(self) -> float:
+        return self.em if self.upright else max(self.ex, self.em)
 
 
 def _font_metrics(font) -> tuple[str, float]:
@@ -83,14 +92,14 @@ def _font_metrics(font) -> tuple[str, float]:
     return name, min(round(descent.value, SCALE_DIGITS), 0.0)
 
 
-def _text_object_font(text_object, metrics: dict[int, tuple[str, float]]) -> _Font:
-    """The font of a text object; a font's metrics are read once (Chromium writes one text object per glyph)."""
-    font = pdfium_c.FPDFTextObj_GetFont(text_object)
-    key = ctypes.cast(font, ctypes.c_void_p).value or 0
-    if key not in metrics:
-        metrics[key] = _font_metrics(font)
-    name, descent = metrics[key]
-    return _Font(name, descent, pdfium_c.FPDFTextObj_GetTextRenderMode(text_object))
+def _address_returning(function, *argtypes):
+    """A PDFium function returning a pointer, called so that it returns the address as an int: a dictionary key
+    without a ctypes.cast per call (half the cost of a character)."""
+    return ctypes.CFUNCTYPE(ctypes.c_void_p, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
+
+
+_text_object_at = _address_returning(pdfium_c.FPDFText_GetTextObject, pdfium_c.FPDF_TEXTPAGE, ctypes.c_int)
+_font_of = _address_returning(pdfium_c.FPDFTextObj_GetFont, pdfium_c.FPDF_PAGEOBJECT)
 
 
 def _unicode_text(textpage, index: int, code: int, count: int) -> tuple[str, int]:
@@ -105,58 +114,87 @@ def _unicode_text(textpage, index: int, code: int, count: int) -> tuple[str, int
 
 
 _MAYBE_GENERATED = frozenset((0x20, 0x0A, 0x0D, 0x02))  # what PDFium inserts: spaces, line breaks, soft hyphens
+_NOT_A_CHARACTER = frozenset((0, 0xFFFE, 0xFFFF))
 
 
-def _chars_of(textpage, to_page: Matrix) -> tuple[list[dict], set[int]]:
-    """The characters, and the text objects they come from (by address)."""
-    get_unicode, get_object = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetTextObject
+def _is_layout(textpage, index: int, code: int) -> bool:
+    """A text-page entry that is no drawn character: spaces and line breaks PDFium infers (pdfminer's layout
+    annotations), or no code point at all."""
+    return code in _NOT_A_CHARACTER or (code in _MAYBE_GENERATED and pdfium_c.FPDFText_IsGenerated(textpage, index) == 1)
+
+
+def _chars_of(textpage, to_page: Matrix) -> list[dict]:
+    """The characters of a text page, in its order."""
+    get_unicode = pdfium_c.FPDFText_GetUnicode
     get_origin, get_loose = pdfium_c.FPDFText_GetCharOrigin, pdfium_c.FPDFText_GetLooseCharBox
     count = pdfium_c.FPDFText_CountChars(textpage)
-    runs: dict[int, tuple[_Font, float, tuple[float, float, float, float]]] = {}  # by text object
-    metrics: dict[int, tuple[str, float]] = {}
+    runs: dict[int, _Run] = {}  # by text object (Chromium writes one per glyph, LibreOffice one per line)
+    shared: dict[tuple, _Run] = {}  # by what a run is made of: a page's objects share a few fonts and matrices
+    metrics: dict[int, tuple[str, float]] = {}  # by font
     loose = pdfium_c.FS_RECTF()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     chars: list[dict] = []
     index = 0
     while index < count:
         code = get_unicode(textpage, index)
-        if code in (0, 0xFFFE, 0xFFFF) or (code in _MAYBE_GENERATED and pdfium_c.FPDFText_IsGenerated(textpage, index) == 1):
-            index += 1  # spaces and line breaks PDFium infers: pdfminer's layout annotations, not characters
+        if _is_layout(textpage, index, code):
+            index += 1
             continue
         text, taken = _unicode_text(textpage, index, code, count)
-        text_object = get_object(textpage, index)
-        key = ctypes.cast(text_object, ctypes.c_void_p).value or 0
+        key = _text_object_at(textpage, index) or 0
         run = runs.get(key)
-        if run is None:  # what all characters of one text object share: font, size, matrix
-            run = runs[key] = _run_of(textpage, index, text_object, metrics)
+        if run is None:
+            run = runs[key] = _run_of(textpage, index, key, metrics, shared)
         get_origin(textpage, index, ox, oy)
         get_loose(textpage, index, loose)
-        chars.append(_char_dict(text, run[0], run[1], run[2], (round(ox.value, COORD_DIGITS), round(oy.value, COORD_DIGITS)),
-                                (loose.left, loose.right), to_page))
+        chars.append(_char_dict(text, run, round(ox.value, COORD_DIGITS), round(oy.value, COORD_DIGITS),
+                                loose.left, loose.right, to_page))
         index += taken
-    return chars, set(runs)
+    return chars
 
 
-def _run_of(textpage, index: int, text_object, metrics: dict) -> tuple[_Font, float, tuple[float, float, float, float]]:
+def text_objects_read(textpage) -> set[int]:
+    """The text objects (by address) that characters of the text page come from."""
+    count = pdfium_c.FPDFText_CountChars(textpage)
+    get_unicode = pdfium_c.FPDFText_GetUnicode
+    return {_text_object_at(textpage, i) or 0 for i in range(count) if not _is_layout(textpage, i, get_unicode(textpage, i))}
+
+
+def _run_of(textpage, index: int, text_object: int, metrics: dict, shared: dict) -> _Run:
     matrix = pdfium_c.FS_MATRIX()
     pdfium_c.FPDFText_GetMatrix(textpage, index, matrix)
-    font = _text_object_font(text_object, metrics) if text_object else _Font("", 0.0, 0)
-    return font, written(pdfium_c.FPDFText_GetFontSize(textpage, index)), written_matrix(matrix)[:4]
+    font_size = pdfium_c.FPDFText_GetFontSize(textpage, index)
+    if text_object:
+        pointer = pdfium_c.FPDFText_GetTextObject(textpage, index)
+        font, render_mode = _font_of(pointer) or 0, pdfium_c.FPDFTextObj_GetTextRenderMode(pointer)
+        if font not in metrics:
+            metrics[font] = _font_metrics(pdfium_c.FPDFTextObj_GetFont(pointer))
+    else:
+        font, render_mode = None, 0
+    made_of = (font, render_mode, font_size, matrix.a, matrix.b, matrix.c, matrix.d)
+    run = shared.get(made_of)
+    if run is None:
+        name, descent = metrics[font] if font is not None else ("", 0.0)
+        run = shared[made_of] = _new_run(name, descent, render_mode, written(font_size), written_matrix(matrix)[:4])
+    return run
 
 
-def _char_dict(text: str, font: _Font, font_size: float, scale: tuple[float, float, float, float],
-               origin: tuple[float, float], loose_x: tuple[float, float], to_page: Matrix) -> dict:
-    """pdfminer's box of one glyph: from the origin one advance along, from the descent one font size up."""
+def _new_run(fontname: str, descent: float, render_mode: int, font_size: float,
+             scale: tuple[float, float, float, float]) -> _Run:
     a, b, c, d = scale
-    em = font_size * (c * c + d * d) ** 0.5  # the font size on the page (text matrix and CTM applied)
+    em = font_size * (c * c + d * d) ** 0.5
     ex = font_size * (a * a + b * b) ** 0.5
-    x, y = origin
-    upright = a * d > 0 and b * c <= 0
+    return _Run(fontname, render_mode, em, ex, a * d > 0 and b * c <= 0, descent)
+
+
+def _char_dict(text: str, run: _Run, x: float, y: float, loose_left: float, loose_right: float, to_page: Matrix) -> dict:
+    """pdfminer's box of one glyph: from the origin (x, y) one advance along, from the descent one font size up."""
+    em = run.em
     # PDFium's loose box runs from the origin one advance along. Where PDFium replaced the font's code point
     # (a Kangxi radical by its ideograph) it gives the glyph's ink box instead: such characters are CJK
     # ideographs, one em wide.
-    advance = written(loose_x[1] - loose_x[0]) if abs(loose_x[0] - x) <= LOOSE_BOX_SLACK else ex
-    bottom_y = y + font.descent * em
+    advance = written(loose_right - loose_left) if abs(loose_left - x) <= LOOSE_BOX_SLACK else run.ex
+    bottom_y = y + run.descent * em
     if to_page[1] == 0.0 and to_page[2] == 0.0 and to_page[3] < 0:  # an unrotated page: no need for the general case
         x0, x1 = sorted((to_page[0] * x + to_page[4], to_page[0] * (x + advance) + to_page[4]))
         top, bottom = to_page[3] * (bottom_y + em) + to_page[5], to_page[3] * bottom_y + to_page[5]
@@ -165,31 +203,36 @@ def _char_dict(text: str, font: _Font, font_size: float, scale: tuple[float, flo
         x0, x1 = sorted((corners[0][0], corners[1][0]))
         top, bottom = sorted((corners[0][1], corners[1][1]))
     return {
-        "object_type": "char", "text": text, "fontname": font.name,
-        "size": em if upright else max(ex, em), "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
+        "object_type": "char", "text": text, "fontname": run.fontname,
+        "size": run.size, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
         "width": x1 - x0, "height": bottom - top,
-        "upright": upright, "render_mode": font.render_mode,
+        "upright": run.upright, "render_mode": run.render_mode,
     }
 
 
 # ---------------------------------------------------------------- a page
 
 
-def read_text_layer_page(document: pypdfium2.PdfDocument, number: int, opened=None) -> TextLayerPage:
+def read_text_layer_page(document: pypdfium2.PdfDocument, number: int, opened=None, *,
+                         keep_unread: bool = True) -> TextLayerPage:
     """Page `number` (1-based) of an open document: characters and ruling lines. `opened` is the page and its
-    text page, already loaded by the page scan; they are closed here."""
+    text page, already loaded by the page scan; they are closed here. keep_unread=False: a page with text
+    PDFium left out (TextLayerPage.unread_text) comes without characters, for a second reader to read."""
     page, textpage = opened or (document[number - 1], None)
     try:
         if textpage is None:
             textpage = page.get_textpage()
         to_page, width, height = page_matrix(page)
-        chars, read_objects = _chars_of(textpage.raw, to_page)
         edges, images, blank_texts = read_edges(page, to_page)
+        # only a page drawing a text object with empty bounds can have text PDFium's text page left out
+        unread = len(blank_texts - text_objects_read(textpage.raw)) if blank_texts else 0
+        # such a page goes to the second reader, where there is one: its characters would not be used
+        chars = [] if unread and not keep_unread else _chars_of(textpage.raw, to_page)
     finally:
         if textpage is not None:
             textpage.close()
         page.close()
-    return TextLayerPage(number, width, height, chars, edges, images, unread_text=len(blank_texts - read_objects))
+    return TextLayerPage(number, width, height, chars, edges, images, unread_text=unread)
 
 
 def page_size(document: pypdfium2.PdfDocument, number: int) -> tuple[float, float]:
@@ -212,7 +255,8 @@ class PdfiumReader:
         self.fallback = fallback  # a reader for pages PDFium cannot read whole (TextLayerPage.unread_text)
 
     def page(self, number: int) -> TextLayerPage:
-        page = read_text_layer_page(self.document, number, self.opened.pop(number, None))
+        page = read_text_layer_page(self.document, number, self.opened.pop(number, None),
+                                    keep_unread=self.fallback is None)
         if page.unread_text and self.fallback is not None:
             second = self.fallback.page(number)
             second.unread_text = page.unread_text  # kept: debug shows which pages took the second reader
