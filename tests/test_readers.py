@@ -167,13 +167,14 @@ def test_pdfium_page_matches_pdfminer_page():
     assert find_cell_boxes(ours) == find_cell_boxes(theirs)
 
 
-def pdf_with_a_blank_glyph() -> bytes:
-    """One page: 'ABC' in Helvetica, and 施 alone in a Type3 font whose glyph draws nothing. Its text object has
-    empty bounds, as a one-character object in a font that is not embedded has on a machine without the font."""
+def pdf_with_a_missing_glyph(font: bytes | None = None, extra: tuple[bytes, ...] = ()) -> bytes:
+    """One page: 'ABC' in Helvetica, and 施 alone in a TrueType font the file does not embed and no machine has
+    (PDFium draws it with a built-in font that lacks the glyph): its text object has empty bounds, as a
+    one-character object in a CJK font that is not embedded has on a machine without CJK fonts. `font`
+    replaces that font (its /ToUnicode is object 7); `extra` objects follow, from 8 on."""
     tounicode = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /T3 def 1 begincodespacerange"
                  b" <00> <FF> endcodespacerange 1 beginbfchar <41> <65BD> endbfchar endcmap CMapName currentdict"
                  b" /CMap defineresource pop end end")
-    glyph = b"0 0 0 0 0 0 d1"
     content = b"BT /F1 12 Tf 72 700 Td (ABC) Tj ET BT /F2 12 Tf 72 680 Td (A) Tj ET"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -181,10 +182,10 @@ def pdf_with_a_blank_glyph() -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R /F2 5 0 R >> >>"
         b" /Contents 6 0 R >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 0 0] /FontMatrix [0.001 0 0 0.001 0 0] /CharProcs << /a 7 0 R >>"
-        b" /Encoding << /Type /Encoding /Differences [65 /a] >> /FirstChar 65 /LastChar 65 /Widths [1000]"
-        b" /ToUnicode 8 0 R >>",
-        *(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(body), body) for body in (content, glyph, tounicode)),
+        font or (b"<< /Type /Font /Subtype /TrueType /BaseFont /NoSuchFont /Encoding << /Type /Encoding /Differences"
+                 b" [65 /uni65BD] >> /FirstChar 65 /LastChar 65 /Widths [1000] /ToUnicode 7 0 R >>"),
+        *(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(body), body) for body in (content, tounicode)),
+        *extra,
     ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -199,8 +200,8 @@ def pdf_with_a_blank_glyph() -> bytes:
 
 def test_a_page_pdfium_cannot_read_whole_is_read_by_the_second_reader(tmp_path: Path):
     """PDFium's text page drops a text object with empty bounds; the reader notices and reads the page again."""
-    pdf = tmp_path / "blank-glyph.pdf"
-    pdf.write_bytes(pdf_with_a_blank_glyph())
+    pdf = tmp_path / "missing-glyph.pdf"
+    pdf.write_bytes(pdf_with_a_missing_glyph())
     document = pypdfium2.PdfDocument(str(pdf))
     try:
         alone = PdfiumReader(document).page(1)
@@ -209,6 +210,26 @@ def test_a_page_pdfium_cannot_read_whole_is_read_by_the_second_reader(tmp_path: 
         document.close()
     assert alone.unread_text == 1 and "".join(c["text"] for c in alone.chars) == "ABC"
     assert helped.unread_text == 1 and "".join(c["text"] for c in helped.chars if c["text"].strip()) == "ABC施"
+
+
+# a Type3 font, as browsers print spaces in: its glyph draws nothing, and the font is in the file
+TYPE3_SPACE = (b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 0 0] /FontMatrix [0.001 0 0 0.001 0 0] /CharProcs"
+               b" << /a 8 0 R >> /Encoding << /Type /Encoding /Differences [65 /a] >> /FirstChar 65 /LastChar 65"
+               b" /Widths [250] >>")
+
+
+def test_a_glyph_that_draws_nothing_in_an_embedded_font_is_no_lost_text(tmp_path: Path):
+    """Empty bounds in a font the file carries (a browser's spaces) leave the page to PDFium alone: reading it
+    again with pdfminer costs a second or more a page and finds nothing more."""
+    glyph = b"0 0 0 0 0 0 d1"
+    pdf = tmp_path / "space-glyph.pdf"
+    pdf.write_bytes(pdf_with_a_missing_glyph(TYPE3_SPACE, (b"<< /Length %d >>\nstream\n%s\nendstream" % (len(glyph), glyph),)))
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        page = PdfiumReader(document, fallback=PdfminerReader(pdf)).page(1)
+    finally:
+        document.close()
+    assert page.unread_text == 0 and "".join(c["text"] for c in page.chars) == "ABC"
 
 
 def test_cli_reader_option(tmp_path: Path):

@@ -60,8 +60,8 @@ def page_matrix(page: pypdfium2.PdfPage) -> tuple[Matrix, float, float]:
 
 def read_edges(page: pypdfium2.PdfPage, to_page: Matrix) -> tuple[list[dict], int, set[int]]:
     """Every straight horizontal and vertical segment drawn on the page as an edge; the number of images; and
-    the text objects whose bounds are empty (by address): PDFium's text page leaves those out (see
-    pdfium_reader.TextLayerPage.unread_text)."""
+    the text objects in a font the file does not embed whose bounds are empty (by address): PDFium's text page
+    leaves those out (see pdfium_reader.TextLayerPage.unread_text)."""
     edges: list[dict] = []
     blank_texts: set[int] = set()
     images = _walk(page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, IDENTITY, to_page, edges,
@@ -74,6 +74,15 @@ def read_edges(page: pypdfium2.PdfPage, to_page: Matrix) -> tuple[list[dict], in
             seen.add(key)
             unique.append(e)
     return unique, images, blank_texts
+
+
+def _font_missing(text_object) -> bool:
+    """The object's font is not in the file, so PDFium drew it with a font of the machine's.
+
+    Only then are empty bounds a sign of lost text (a CJK font the machine lacks draws nothing); in an
+    embedded font they are a glyph that draws nothing, as browsers print spaces, and the page is whole.
+    """
+    return not pdfium_c.FPDFFont_GetIsEmbedded(pdfium_c.FPDFTextObj_GetFont(text_object))
 
 
 def _walk(parent, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: list[dict], blank_texts: set[int]) -> int:
@@ -92,7 +101,7 @@ def _walk(parent, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: list[
             continue
         if kind == text_kind:
             pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
-            if right.value - left.value < 0.01 and top.value - bottom.value < 0.01:
+            if right.value - left.value < 0.01 and top.value - bottom.value < 0.01 and _font_missing(obj):
                 blank_texts.add(ctypes.cast(obj, ctypes.c_void_p).value or 0)
             continue
         if kind != path_kind and kind != form_kind:
