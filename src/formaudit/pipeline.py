@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from formaudit.detect.forms import find_forms
+from formaudit.detect.forms import find_forms, form_left_open
 from formaudit.detect.grid import read_page
 from formaudit.detect.sections import split_sections
 from formaudit.detect.text_grid import Carried, text_table
@@ -69,11 +69,11 @@ class Options:
 
 
 def pages_to_read(scans: list[PageScan]) -> Callable[[int, bool], bool]:
-    """A page is read when it may hold a form, or when the page before it had a table that may go on."""
+    """A page is read when it may hold a form, or when the page before it left a form's table open."""
     candidates = {s.number for s in scans if may_hold_form(s)}
 
-    def wanted(number: int, previous_had_table: bool) -> bool:
-        return number in candidates or previous_had_table
+    def wanted(number: int, form_open: bool) -> bool:
+        return number in candidates or form_open
 
     return wanted
 
@@ -100,7 +100,7 @@ def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list
 def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: list[DocumentError], reader) -> list[PageContent]:
     wanted = pages_to_read(scans)
     contents: list[PageContent] = []
-    previous_had_table = False
+    form_open = False  # the pages read so far end inside a form's table
     carried: Carried | None = None  # the header of a rule-less table that may go on over the page break
     skipped: list[int] = []  # pages only OCR could read, with OCR off
     for scan in scans:
@@ -108,10 +108,10 @@ def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: li
         previous_header, carried = carried, None
         if ocr and options.ocr == "off":
             skipped.append(scan.number)
-            previous_had_table = False
+            form_open = False
             continue
-        if not ocr and not wanted(scan.number, previous_had_table):
-            previous_had_table = False
+        if not ocr and not wanted(scan.number, form_open):
+            form_open = False
             continue
         try:
             if ocr:
@@ -130,7 +130,7 @@ def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: li
             content = None
         if content is not None:
             contents.append(content)
-        previous_had_table = bool(content and content.grids)
+        form_open = content is not None and (carried is not None or form_left_open(contents))
     if skipped:
         errors.append(DocumentError(code="OCR_SKIPPED", page=skipped[0], message=(
             f"page(s) {_pages_text(skipped)} can only be read from their picture (a scan, or a text layer "

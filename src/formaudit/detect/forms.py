@@ -101,3 +101,17 @@ def find_forms(pages: list[PageContent]) -> list[FormBlock]:
                 above = [ln for ln in page.lines if ln.bbox[3] <= grid.bbox[1]]
                 forms.append(FormBlock(_kind_of(rows), title, above[-3:], rows, [page.number]))
     return [f for f in forms if f.rows]
+
+
+def form_left_open(pages: list[PageContent]) -> bool:
+    """The pages read so far end inside a form whose table has not reached its 总分 row: the next page may go on
+    with it. A page after a closed form, or after any other table, need not be read unless it may hold a form
+    itself (a report's budget tables after its forms are many pages that hold none)."""
+    if not pages:
+        return False
+    start = len(pages) - 1  # a form open at the end began on the last page with a title, at the earliest
+    while start > 0 and not _titles(pages[start]) and pages[start - 1].number == pages[start].number - 1:
+        start -= 1
+    forms = find_forms(pages[start:])
+    return bool(forms) and forms[-1].pages[-1] == pages[-1].number and not _closed(forms[-1].rows)
+
