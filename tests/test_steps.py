@@ -211,6 +211,19 @@ def test_forms_on_consecutive_pages_are_two_forms_when_each_is_closed():
     assert [f.pages for f in forms] == [[1], [2]]
 
 
+def test_the_next_page_is_read_only_while_a_form_is_left_open():
+    from formaudit.detect.forms import form_left_open
+
+    cut = _ruled_form_page(1, "项目支出绩效自评表", rows=FORM_ROWS[:4])
+    assert form_left_open([cut])  # no 总分 yet: the table goes on
+    assert not form_left_open([cut, _ruled_form_page(2, None, top=40, rows=FORM_ROWS[4:])])  # closed on page 2
+    assert not form_left_open([_ruled_form_page(1, "项目支出绩效自评表")])  # closed on its own page
+    budget_table = [["科目编码", "科目名称", "年初预算", "调整预算"], ["201", "一般公共服务支出", "100", "120"]]
+    assert not form_left_open([_ruled_form_page(3, "一般公共预算财政拨款支出决算表", rows=budget_table)])  # no form at all
+    # a form open on a page that does not come right after the last page read cannot go on
+    assert not form_left_open([cut, _ruled_form_page(5, "某表", rows=budget_table)])
+
+
 # ---------------------------------------------------------------- scans: skew and orientation
 
 
