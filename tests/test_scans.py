@@ -143,3 +143,31 @@ def test_rules_faded_into_dashes_keep_their_rows_and_a_dropped_stroke_is_read_ag
         assert (g["weight"], g["score"], g["target"], g["actual"]) == (w["weight"], w["score"], w["target"], w["actual"])
     # the indicator header is found only once 一级指标 reads as a label: without it no indicator row is read
     assert [i["level1"] for i in got["indicators"]] == [i["level1"] for i in want["indicators"]]
+
+
+def _engine_state(task) -> dict:
+    """Work for run_isolated: was the OCR engine there before this child read its PDF, and what did it read."""
+    from formaudit.export.json_record import record_dict
+    from formaudit.ingest.ocr import loaded
+    from formaudit.pipeline import extract
+
+    before = loaded()
+    record = record_dict(extract(task.path, options=task.options))
+    return {"source": record["source"], "loaded_before": before, "forms": len(record["forms"])}
+
+
+@pytest.mark.ocr
+def test_a_batch_loads_the_ocr_models_once_not_per_scanned_pdf():
+    """After the first scanned PDF the batch process holds the models; the readers it forks next start with
+    them (one thread each, so nothing is lost in the fork) and read as well as a fresh process does."""
+    from formaudit.isolate import reading_options, run_isolated, task_for
+    from formaudit.limits import Limits
+
+    scans = [FIXTURES / "scan-water-150dpi-noisy.pdf", FIXTURES / "scan-training-300dpi-jpeg.pdf",
+             FIXTURES / "national-project-2021-water-clean.pdf"]
+    tasks = [task_for(p, reading_options(Limits())) for p in scans]
+    outcomes = list(run_isolated(tasks, 1, 600, None, _engine_state))
+    states = [o.record for o in outcomes]
+    assert all(o.error_code is None for o in outcomes), [o.error_message for o in outcomes]
+    assert [s["loaded_before"] for s in states] == [False, True, True]
+    assert [s["forms"] for s in states] == [1, 1, 1] and states[1]["source"]["ocr_pages"] == 1

@@ -231,6 +231,16 @@ class Running:
                        seconds, rss)
 
 
+def _keep_ocr_for_next(outcome: Outcome) -> None:
+    """A document read by OCR: the archive holds scans, so the models are loaded here, once, and every
+    reader forked from now on starts with them. An archive of text-layer PDFs never loads them."""
+    record = outcome.record
+    if isinstance(record, dict) and (record.get("source") or {}).get("ocr_pages"):
+        from formaudit.ingest.ocr import keep_loaded
+
+        keep_loaded()
+
+
 def run_isolated(tasks: Iterable[Task], workers: int, timeout: float | None, memory_mb: int | None,
                  work: Work = extract_record) -> Iterator[Outcome]:
     """Yield an Outcome per task as children finish, at most `workers` at a time."""
@@ -260,7 +270,10 @@ def run_isolated(tasks: Iterable[Task], workers: int, timeout: float | None, mem
                     child.buffer += chunk
                 else:
                     del running[fd]
-                    yield child.finish()
+                    outcome = child.finish()
+                    if pending:  # readers yet to fork: worth loading the models for them
+                        _keep_ocr_for_next(outcome)
+                    yield outcome
             if timeout is not None:
                 now = time.monotonic()
                 for fd, child in list(running.items()):

@@ -16,11 +16,15 @@ import numpy as np
 
 # The settings that make a page take ~2 s instead of 5: no angle classifier (orientation is
 # settled before OCR), detection on the page scaled to at most 960 px on its long side.
+# One thread per process: a batch runs a process per core (more threads only contend for them),
+# and an engine loaded before a fork (keep_loaded) must own no threads the child would lack.
 ENGINE_PARAMS = {
     "Global.use_cls": False,
     "Global.log_level": "error",
     "Det.limit_type": "max",
     "Det.limit_side_len": 960,
+    "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+    "EngineConfig.onnxruntime.inter_op_num_threads": 1,
 }
 
 
@@ -38,6 +42,19 @@ def engine():
     from rapidocr import RapidOCR
 
     return RapidOCR(params=dict(ENGINE_PARAMS))
+
+
+def loaded() -> bool:
+    """The engine and its models are in this process (loaded here, or before the fork that made it)."""
+    return engine.cache_info().currsize > 0
+
+
+def keep_loaded() -> None:
+    """Load the engine and every model it uses now, in a process that forks readers: each child then
+    starts with them (copy-on-write) instead of loading them again for every scanned PDF (~1 s)."""
+    if not loaded():
+        recognize(np.full((64, 256), 255, dtype=np.uint8))  # the detector and recogniser load on first use
+        read_line(np.full((32, 128), 255, dtype=np.uint8))
 
 
 def _box(points) -> tuple[float, float, float, float]:
