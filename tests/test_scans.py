@@ -143,3 +143,17 @@ def test_rules_faded_into_dashes_keep_their_rows_and_a_dropped_stroke_is_read_ag
         assert (g["weight"], g["score"], g["target"], g["actual"]) == (w["weight"], w["score"], w["target"], w["actual"])
     # the indicator header is found only once 一级指标 reads as a label: without it no indicator row is read
     assert [i["level1"] for i in got["indicators"]] == [i["level1"] for i in want["indicators"]]
+
+
+def test_a_row_left_open_at_a_page_break_is_read_on_both_pages():
+    """The table a browser cut at a page break: the cut indicator row's side rules run to the first page's foot and
+    from the second page's head, with no rule across. The row is closed on both pages and read whole, once."""
+    pdf = FIXTURES / "scan-open-rules-at-page-break.pdf"
+    got, want = extracted(pdf)["forms"][0], truth_of(pdf)["forms"][0]
+    assert got["pages"] == want["pages"] == [1, 2]
+    assert len(got["indicators"]) == len(want["indicators"])
+    for g, w in zip(got["indicators"], want["indicators"]):
+        assert (g["name"], g["target"], g["actual"], g["weight"], g["score"]) == (
+            w["name"], w["target"], w["actual"], w["weight"], w["score"])
+    assert got["total"] == want["total"]
+    assert finding_keys(got) == finding_keys(want)
