@@ -88,13 +88,35 @@ def band_holds_text(y: float, side: str, x0: float, x1: float, rules: Sequence[d
     return any(x0 < (ln[0] + ln[2]) / 2 < x1 and low < (ln[1] + ln[3]) / 2 < high for ln in lines)
 
 
+def past(y: float, v: float, side: str) -> float:
+    """How far height v lies beyond the end at y, outward (down from a "bottom" end, up from a "top" one)."""
+    return v - y if side == "bottom" else y - v
+
+
 def followed(y: float, side: str, frame: BBox, lines: Sequence[BBox], rules: Sequence[dict], reach: float,
              overshoot: float) -> bool:
     """Text or a rule of the table's columns lies beyond the end within `reach`: the table does not run to the page's edge."""
-    beyond = ((lambda v: overshoot < v - y <= reach) if side == "bottom" else (lambda v: overshoot < y - v <= reach))
-    in_columns = [ln for ln in lines if frame[0] < (ln[0] + ln[2]) / 2 < frame[2]]
-    return (any(beyond(ln[1] if side == "bottom" else ln[3]) for ln in in_columns)
-            or any(beyond(r["top"]) for r in rules))
+    near = [ln[1] if side == "bottom" else ln[3] for ln in lines if frame[0] < (ln[0] + ln[2]) / 2 < frame[2]]
+    near += [r["top"] for r in rules]
+    return any(overshoot < past(y, v, side) <= reach for v in near)
+
+
+def line_edge(x0: float, x1: float, y: float) -> dict:
+    """A horizontal edge in pdfplumber's shape."""
+    return {"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0, "height": 0, "orientation": "h",
+            "object_type": "line"}
+
+
+def end_closing(side: str, verticals: Sequence[dict], rules: Sequence[dict], frame: BBox, lines: Sequence[BBox],
+                row: float, overshoot: float, tolerance: float) -> list[dict]:
+    """The edges closing the table's open end on one side, or none where the end is not borne out."""
+    y, xs = open_end(verticals, side, tolerance)
+    pairs = [(a, b) for a, b in zip(xs, xs[1:]) if not closed(y, a, b, rules, overshoot, tolerance)]
+    if not pairs or followed(y, side, frame, lines, rules, row, overshoot):
+        return []
+    if not any(band_holds_text(y, side, a, b, rules, lines, tolerance) for a, b in pairs):
+        return []
+    return [line_edge(a, b, y) for a, b in pairs]
 
 
 def break_edges(edges: Sequence[dict], boxes: Sequence[BBox], lines: Sequence[BBox], scale: float,
@@ -109,19 +131,11 @@ def break_edges(edges: Sequence[dict], boxes: Sequence[BBox], lines: Sequence[BB
     rules = table_rules(edges, boxes, tolerance)
     row = shortest_row(boxes, tolerance)
     verticals = grid_verticals(edges, rules, row, tolerance)
-    frame = table_frame(boxes)
-    out: list[dict] = []
     if not verticals or row <= 0:
-        return out
-    for side in ("top", "bottom"):
-        y, xs = open_end(verticals, side, tolerance)
-        pairs = [(a, b) for a, b in zip(xs, xs[1:]) if not closed(y, a, b, rules, overshoot, tolerance)]
-        if (len(xs) < 2 or not pairs or followed(y, side, frame, lines, rules, row, overshoot)
-                or not any(band_holds_text(y, side, a, b, rules, lines, tolerance) for a, b in pairs)):
-            continue
-        out.extend({"x0": a, "x1": b, "top": y, "bottom": y, "width": b - a, "height": 0, "orientation": "h",
-                    "object_type": "line"} for a, b in pairs)
-    return out
+        return []
+    frame = table_frame(boxes)
+    return [e for side in ("top", "bottom")
+            for e in end_closing(side, verticals, rules, frame, lines, row, overshoot, tolerance)]
 
 
 def close_page_breaks(edges: Sequence[dict], tables: Sequence[Sequence[BBox]], lines: Sequence[BBox], scale: float,
