@@ -171,3 +171,17 @@ def test_a_batch_loads_the_ocr_models_once_not_per_scanned_pdf():
     assert all(o.error_code is None for o in outcomes), [o.error_message for o in outcomes]
     assert [s["loaded_before"] for s in states] == [False, True, True]
     assert [s["forms"] for s in states] == [1, 1, 1] and states[1]["source"]["ocr_pages"] == 1
+
+
+def test_a_row_left_open_at_a_page_break_is_read_on_both_pages():
+    """The table a browser cut at a page break: the cut indicator row's side rules run to the first page's foot and
+    from the second page's head, with no rule across. The row is closed on both pages and read whole, once."""
+    pdf = FIXTURES / "scan-open-rules-at-page-break.pdf"
+    got, want = extracted(pdf)["forms"][0], truth_of(pdf)["forms"][0]
+    assert got["pages"] == want["pages"] == [1, 2]
+    assert len(got["indicators"]) == len(want["indicators"])
+    for g, w in zip(got["indicators"], want["indicators"]):
+        assert (g["name"], g["target"], g["actual"], g["weight"], g["score"]) == (
+            w["name"], w["target"], w["actual"], w["weight"], w["score"])
+    assert got["total"] == want["total"]
+    assert finding_keys(got) == finding_keys(want)

@@ -358,3 +358,58 @@ def test_a_reading_one_character_short_of_a_label_is_told_apart():
 
     assert one_short_of_label("级指标")  # 一级指标, 二级指标, 三级指标
     assert not one_short_of_label("一级指标") and not one_short_of_label("100%") and not one_short_of_label("标")
+
+
+SCAN_SCALE = 200 / 72  # pixels per point of a 200-dpi scan: the overshoot allowed is set in 200-dpi pixels
+
+
+def _rule(x0: float, x1: float, y0: float, y1: float) -> dict:
+    """A ruling line as rule_edges gives it (points): horizontal when y0 == y1, vertical when x0 == x1."""
+    return {"x0": x0, "x1": x1, "top": y0, "bottom": y1, "width": x1 - x0, "height": y1 - y0,
+            "orientation": "h" if y0 == y1 else "v", "object_type": "line"}
+
+
+def _cut_table(vertical_end: float, vertical_start: float = 100) -> list[dict]:
+    """Three columns, two closed rows (rules at 100, 130, 160); the side rules run on to vertical_end."""
+    rules = [_rule(50, 350, y, y) for y in (100, 130, 160)]
+    return rules + [_rule(x, x, vertical_start, vertical_end) for x in (50, 150, 250, 350)]
+
+
+def _closing(edges: list[dict], lines: list) -> list[tuple[float, float, float]]:
+    from formaudit.detect.scan_breaks import close_page_breaks
+    from formaudit.detect.scan_grid import cell_boxes
+
+    found = close_page_breaks(edges, cell_boxes(edges), lines, SCAN_SCALE)
+    return sorted((e["x0"], e["x1"], e["top"]) for e in found)
+
+
+def test_a_row_cut_open_at_the_page_foot_is_closed_where_its_side_rules_end():
+    from formaudit.detect.scan_grid import cells_with_breaks_closed
+
+    edges, text = _cut_table(400), [(60, 250, 140, 265)]  # a line of the cut row, in its first column
+    assert _closing(edges, text) == [(50, 150, 400), (150, 250, 400), (250, 350, 400)]
+    rows = cells_with_breaks_closed(edges, [tuple(v * SCAN_SCALE for v in ln) for ln in text], SCAN_SCALE)
+    assert sorted({(b[1], b[3]) for b in rows[0]}) == [(100, 130), (130, 160), (160, 400)]
+
+
+def test_a_row_cut_open_at_the_page_head_is_closed_where_its_side_rules_start():
+    edges = [_rule(50, 350, y, y) for y in (100, 130, 160)] + [_rule(x, x, 20, 160) for x in (50, 150, 250, 350)]
+    assert _closing(edges, [(160, 50, 240, 65)]) == [(50, 150, 20), (150, 250, 20), (250, 350, 20)]
+
+
+def test_side_rules_overshooting_the_last_rule_close_nothing():
+    """Morphology and the rule's thickness carry a vertical rule's end a little past the rule that stops it."""
+    assert _closing(_cut_table(163), [(60, 140, 140, 155)]) == []
+    assert _closing(_cut_table(163, vertical_start=97), [(60, 140, 140, 155)]) == []
+
+
+def test_an_open_band_without_text_or_with_text_right_after_it_stays_open():
+    assert _closing(_cut_table(400), []) == []  # an empty frame, no row was cut there
+    followed = [(60, 250, 140, 265), (60, 410, 140, 425)]  # text just below the end: the page goes on, it is no break
+    assert _closing(_cut_table(400), followed) == []
+
+
+def test_strokes_of_a_large_title_are_not_the_table_s_rules():
+    """A title's strokes pass the rule detector as short rules; they meet none of the table's rules."""
+    title = [_rule(180, 180, 20, 40), _rule(200, 200, 20, 40), _rule(178, 202, 30, 30)]
+    assert _closing(_cut_table(162) + title, [(170, 22, 230, 38)]) == []

@@ -148,6 +148,9 @@ class ScanGridSettings(_Checked):
     faded_rule_coverage: float = 0.75  # share of the cell's width inked along the boundary: a rule's remains, not text
     line_overhang: float = 0.25  # share of an OCR line box's height that may reach past a boundary (its box is loose)
     same_line_share: float = 0.5  # share of a character's height by which tops on one line may differ
+    # a vertical rule's end may run this far past the rule that stops it (the rule's thickness, the bridging of
+    # gaps above, a trace of skew): an end farther out is open (a table cut by a page break, detect/scan_breaks.py)
+    open_end_overshoot_px: int = 12
     neighbour_gap: float = 1.0  # character heights: a character nearer than this beside another is its neighbour
 
     _FRACTIONS = frozenset({"poor_reading", "stroke_height_share", "faded_rule_coverage", "line_overhang",

@@ -15,6 +15,7 @@ import numpy as np
 from pdfplumber import table as plumber_table
 
 from formaudit.detect.grid import _inside, grid_from_cells, text_lines
+from formaudit.detect.scan_breaks import close_page_breaks
 from formaudit.detect.scan_labels import reread_short_labels
 from formaudit.detect.scan_rows import restore_lost_rows
 from formaudit.detect.scan_strokes import keep_strokes_in_numbers
@@ -152,15 +153,25 @@ def upright_reading(prepared: PreparedPage, settings: Settings = DEFAULT) -> tup
     return prepared, reading
 
 
-def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, boxes: list,
+def cells_with_breaks_closed(edges: list[dict], lines: list, scale: float,
+                             settings: ScanGridSettings = SCAN_GRID) -> list[list[tuple[float, float, float, float]]]:
+    """The tables' cells, with rows a page break left open closed first (lines: OCR text lines in pixels)."""
+    tables = cell_boxes(edges, settings)
+    line_boxes = [tuple(v / scale for v in ln) for ln in lines]
+    closing = close_page_breaks(edges, tables, line_boxes, scale, settings)
+    return cell_boxes(edges + closing, settings) if closing else tables
+
+
+def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, edges: list[dict],
                   settings: Settings = DEFAULT) -> PageContent:
-    """OCR a page whose ink mask and table cells are known; they are found again only if the page had to be turned."""
+    """OCR a page whose ink mask and rules are known; they are found again only if the page had to be turned."""
     upright, reading = upright_reading(prepared, settings)
     grid_settings = settings.scan_grid
     if upright is not prepared:
         ink = binary(upright.image, settings.scan_image)
-        boxes = cell_boxes(rule_edges(ink, upright.scale, grid_settings), grid_settings)
+        edges = rule_edges(ink, upright.scale, grid_settings)
     prepared = upright
+    boxes = cells_with_breaks_closed(edges, reading.lines, prepared.scale, grid_settings)
     boxes = [restore_lost_rows(b, ink, reading.lines, prepared.scale, grid_settings) for b in boxes]
     chars = as_chars(keep_strokes_in_numbers(repair_slashes(reading.chars, ink, grid_settings), grid_settings), prepared.scale)
     grids = [g for b in boxes if (g := grid_from_cells(number, b, chars, "ocr", settings.ruled))]
@@ -181,7 +192,7 @@ def read_scanned_page(path: Path, number: int, width_pt: float, height_pt: float
     prepared = prepare(path, number, width_pt, height_pt, settings.scan_image)
     ink = binary(prepared.image, settings.scan_image)
     # a cheap look before OCR: is there a ruled table at all?
-    boxes = cell_boxes(rule_edges(ink, prepared.scale, settings.scan_grid), settings.scan_grid)
-    if not boxes:
+    edges = rule_edges(ink, prepared.scale, settings.scan_grid)
+    if not cell_boxes(edges, settings.scan_grid):
         return None
-    return read_prepared(prepared, number, ink, boxes, settings)
+    return read_prepared(prepared, number, ink, edges, settings)
