@@ -145,30 +145,38 @@ def test_rules_faded_into_dashes_keep_their_rows_and_a_dropped_stroke_is_read_ag
     assert [i["level1"] for i in got["indicators"]] == [i["level1"] for i in want["indicators"]]
 
 
-def _engine_state(task) -> dict:
-    """Work for run_isolated: was the OCR engine there before this child read its PDF, and what did it read."""
-    from formaudit.export.json_record import record_dict
-    from formaudit.ingest.ocr import loaded
-    from formaudit.pipeline import extract
+BATCH_OF_SCANS = """
+import json, sys
+from pathlib import Path
+from formaudit.export.json_record import record_dict
+from formaudit.ingest.ocr import loaded
+from formaudit.isolate import reading_options, run_isolated, task_for
+from formaudit.limits import Limits
+from formaudit.pipeline import extract
 
-    before = loaded()
+def engine_state(task):
+    before = loaded()  # was the OCR engine there before this child read its PDF?
     record = record_dict(extract(task.path, options=task.options))
     return {"source": record["source"], "loaded_before": before, "forms": len(record["forms"])}
+
+tasks = [task_for(Path(p), reading_options(Limits())) for p in sys.argv[1:]]
+outcomes = list(run_isolated(tasks, 1, 600, None, engine_state))
+print(json.dumps([o.record if o.error_code is None else o.error_message for o in outcomes]))
+"""
 
 
 @pytest.mark.ocr
 def test_a_batch_loads_the_ocr_models_once_not_per_scanned_pdf():
     """After the first scanned PDF the batch process holds the models; the readers it forks next start with
-    them (one thread each, so nothing is lost in the fork) and read as well as a fresh process does."""
-    from formaudit.isolate import reading_options, run_isolated, task_for
-    from formaudit.limits import Limits
-
+    them (one thread each, so nothing is lost in the fork) and read as a fresh process does. In a process of
+    its own: this one may have loaded the models for other tests."""
     scans = [FIXTURES / "scan-water-150dpi-noisy.pdf", FIXTURES / "scan-training-300dpi-jpeg.pdf",
              FIXTURES / "national-project-2021-water-clean.pdf"]
-    tasks = [task_for(p, reading_options(Limits())) for p in scans]
-    outcomes = list(run_isolated(tasks, 1, 600, None, _engine_state))
-    states = [o.record for o in outcomes]
-    assert all(o.error_code is None for o in outcomes), [o.error_message for o in outcomes]
+    run = subprocess.run([sys.executable, "-c", BATCH_OF_SCANS, *map(str, scans)], capture_output=True, text=True,
+                         timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    states = json.loads(run.stdout.strip().splitlines()[-1])
+    assert all(isinstance(s, dict) for s in states), states
     assert [s["loaded_before"] for s in states] == [False, True, True]
     assert [s["forms"] for s in states] == [1, 1, 1] and states[1]["source"]["ocr_pages"] == 1
 
