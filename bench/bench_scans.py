@@ -2,8 +2,8 @@
 
 - formaudit end to end in one process (models loaded once), seconds per page and peak memory;
 - rapidocr alone on the same pages (whole-page detection and recognition of the prepared images): the floor;
-- `formaudit batch` over the scans with one worker per core: seconds per page of the batch's wall time, and
-  whether the readers it forks after the first scan started with the models loaded (not once per PDF).
+- `formaudit batch` over the scans with one worker per core: the batch's wall time per page (the rate an
+  archive of scans goes at), each PDF's own time per page, and a reader's peak memory.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "pdfs"
@@ -64,12 +65,14 @@ def batch_figures(scans: list[str]) -> dict:
         db = folder / "scans.duckdb"
         cli = Path(sys.executable).with_name("formaudit")
         workers = os.cpu_count() or 1
+        started = time.perf_counter()
         subprocess.run([str(cli), "batch", str(folder), "--db", str(db), "-q", "--workers", str(workers)],
                        check=True, capture_output=True, text=True)
+        wall = time.perf_counter() - started
         con = duckdb.connect(str(db), read_only=True)
         pages, seconds, peak = con.execute("SELECT sum(pages), sum(seconds), max(peak_mb) FROM documents").fetchone()
         con.close()
-        return {"workers": workers, "pages": pages, "worker_seconds": seconds, "peak_mb": peak}
+        return {"workers": workers, "pages": pages, "worker_seconds": seconds, "wall": wall, "peak_mb": peak}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -85,7 +88,8 @@ def bench_scans(note) -> None:
     note("  rapidocr alone on the same pages (whole page, det + rec)", f"{out['ocr_seconds'] / out['ocr_pages']:.2f} s/page")
     note("  peak memory (the whole process)", f"{out['peak_mb']:.0f} MB", "<= 1200 MB", out["peak_mb"] <= 1200)
     batch = batch_figures(scans)
-    per_worker_page = batch["worker_seconds"] / batch["pages"]
-    note(f"  in a batch ({batch['workers']} workers): each PDF's own time per page", f"{per_worker_page:.2f} s/page",
+    note(f"  in a batch ({batch['workers']} workers, one thread each): wall time per page", f"{batch['wall'] / batch['pages']:.2f} s/page",
+         "(start-up included)")
+    note("  … each PDF's own time per page", f"{batch['worker_seconds'] / batch['pages']:.2f} s/page",
          "models loaded once per batch, not per PDF")
     note("  in a batch: peak memory of a reader", f"{batch['peak_mb']:.0f} MB", "<= 1200 MB", batch["peak_mb"] <= 1200)

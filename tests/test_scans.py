@@ -149,7 +149,7 @@ BATCH_OF_SCANS = """
 import json, sys
 from pathlib import Path
 from formaudit.export.json_record import record_dict
-from formaudit.ingest.ocr import loaded
+from formaudit.ingest.ocr import loaded, use_threads
 from formaudit.isolate import reading_options, run_isolated, task_for
 from formaudit.limits import Limits
 from formaudit.pipeline import extract
@@ -159,6 +159,7 @@ def engine_state(task):
     record = record_dict(extract(task.path, options=task.options))
     return {"source": record["source"], "loaded_before": before, "forms": len(record["forms"])}
 
+use_threads(1)  # as a batch with a reader per core sets it
 tasks = [task_for(Path(p), reading_options(Limits())) for p in sys.argv[1:]]
 outcomes = list(run_isolated(tasks, 1, 600, None, engine_state))
 print(json.dumps([o.record if o.error_code is None else o.error_message for o in outcomes]))

@@ -7,11 +7,13 @@ under the caps (timeout, memory), so one bad file costs its own record, never th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from formaudit.export.tables import record_rows
+from formaudit.ingest.ocr import use_threads
 from formaudit.isolate import Outcome, Task, outcome_record, run_isolated
 
 Rows = dict[str, list[dict]]
@@ -39,6 +41,9 @@ class LocalProcesses:
             raise ValueError(f"workers must be at least 1, not {self.workers}")
 
     def run(self, tasks: Iterable[Task]) -> Iterator[Rows]:
+        # the cores shared among the readers: with one per core, each reads on one thread, and the OCR
+        # models, loaded once here after the first scan, are shared with every reader forked after it
+        use_threads(max(1, (os.cpu_count() or 1) // self.workers))
         for outcome in run_isolated(tasks, self.workers, self.timeout_s, self.memory_mb):
             yield outcome_rows(outcome)
 
