@@ -157,3 +157,18 @@ def test_a_label_variant_is_one_line_in_a_vocabulary_file(tmp_path):
     run_cli("extract", str(pdf), "--out", str(tmp_path / "after"), env={"FORMAUDIT_VOCABULARY": str(vocab)})
     after = json.loads((tmp_path / "after" / "variant.json").read_text())["forms"][0]
     assert after["funding"][0]["budget"] == 10 and after["findings"] == []
+
+
+def test_debug_draws_every_step_of_a_table_with_no_rules(tmp_path):
+    """formaudit debug on a rule-less form: its JSON holds the text blocks, the table's rows, the bands under
+    each header and the cells made from them, and the page image is drawn."""
+    pdf = FIXTURES / "chromium-project-2020-no-rules-header-variants.pdf"
+    result = run_cli("debug", str(pdf), "--out", str(tmp_path), timeout=120)
+    assert result.returncode == 0, result.stderr
+    dump = json.loads((tmp_path / f"{pdf.stem}-debug.json").read_text(encoding="utf-8"))
+    steps = dump["pages"][0]["text_steps"]
+    assert steps is not None and dump["pages"][0]["grids"][0]["source"] == "text"
+    assert len(steps["blocks"]) > len(steps["rows"]) >= 8
+    assert [kind for kind, _, _ in steps["bands"]] == ["meta", "funding", "goals", "indicators"]
+    assert len(steps["boxes"]) == len(dump["pages"][0]["grids"][0]["cells"])
+    assert (tmp_path / f"{pdf.stem}-page1.png").stat().st_size > 0

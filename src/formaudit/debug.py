@@ -20,7 +20,7 @@ from formaudit.files import replacing, write_atomic
 from formaudit.ingest.caps import check_page_pixels, check_rendered, check_structure
 from formaudit.ingest.pdf import check_file, open_document, scan_document
 from formaudit.ingest.render import render_page
-from formaudit.models import FormSections, GridCell, PageContent
+from formaudit.models import FormSections, GridCell, PageContent, TextTableSteps
 from formaudit.normalize.build import build_form
 from formaudit.pipeline import Options, read_pages
 
@@ -115,11 +115,28 @@ def _draw_page(draw: ImageDraw.ImageDraw, content: PageContent, used, values, sc
     if content.kind != "scan":  # text lines of a scan are on the straightened image
         for line in content.lines:
             draw.rectangle(_box(line.bbox, scale), outline=(150, 80, 200, 200), width=1)
+    if content.text_steps is not None:
+        _draw_text_steps(draw, content.text_steps, content.width, scale)
     x, y = 8, 8
     for name, colour in COLOURS.items():
         draw.rectangle([x, y, x + 12, y + 12], fill=colour + (160,))
         draw.text((x + 16, y), name, fill=(0, 0, 0, 255))
         x += 90
+
+
+def _draw_text_steps(draw: ImageDraw.ImageDraw, steps: TextTableSteps, width: float, scale: float) -> None:
+    """A rule-less table's steps: its text blocks (blue), labels between rows (red), row boundaries (dashes
+    of green across the page) and each band's kind in the margin."""
+    for bbox in steps.blocks:
+        draw.rectangle(_box(bbox, scale), outline=(40, 90, 220, 220), width=1)
+    for bbox in steps.lone:
+        draw.rectangle(_box(bbox, scale), outline=(220, 40, 40, 255), width=2)
+    for top, bottom in steps.rows:
+        for y in (top, bottom):
+            for x in range(0, int(width), 8):
+                draw.line([x * scale, y * scale, (x + 4) * scale, y * scale], fill=(0, 150, 60, 200), width=1)
+    for kind, top, _bottom in steps.bands:
+        draw.text((2, top * scale), kind, fill=(0, 150, 60, 255))
 
 
 def _page_dict(content: PageContent) -> dict:
@@ -128,4 +145,5 @@ def _page_dict(content: PageContent) -> dict:
         "lines": [asdict(line) for line in content.lines],
         "grids": [{"bbox": g.bbox, "source": g.source, "columns": g.xs, "rows": g.ys,
                    "cells": [{k: v for k, v in asdict(c).items()} for c in g.cells]} for g in content.grids],
+        "text_steps": asdict(content.text_steps) if content.text_steps is not None else None,
     }

@@ -73,6 +73,17 @@ class Row:
 
 
 @dataclass
+class TextTableSteps:
+    """The steps of a table inferred from where its text stands (detect/text_grid.py), for `formaudit debug`."""
+
+    blocks: list[BBox] = field(default_factory=list)  # each cell's text: a chunk, or a wrapped cell's lines
+    rows: list[tuple[float, float]] = field(default_factory=list)  # the table's rows: top and bottom of each region
+    lone: list[BBox] = field(default_factory=list)  # labels standing between rows (merged cells)
+    bands: list[tuple[str, float, float]] = field(default_factory=list)  # kind, top, bottom: a header and its rows
+    boxes: list[BBox] = field(default_factory=list)  # the cells
+
+
+@dataclass
 class PageContent:
     """What the detectors found on one page."""
 
@@ -83,6 +94,7 @@ class PageContent:
     lines: list[TextLine] = field(default_factory=list)  # text outside the grids
     kind: str = "text"  # text | scan
     unreadable_chars: int = 0
+    text_steps: TextTableSteps | None = None  # how a rule-less table's cells were found, where one was
 
 
 @dataclass

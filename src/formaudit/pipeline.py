@@ -14,7 +14,7 @@ from pathlib import Path
 from formaudit.detect.forms import find_forms, form_left_open
 from formaudit.detect.grid import read_page
 from formaudit.detect.sections import split_sections
-from formaudit.detect.text_grid import Carried, text_table
+from formaudit.detect.text_grid import Carried, text_table_steps
 from formaudit.ingest.caps import check_rendered, check_structure
 from formaudit.ingest.chars import fold_chars
 from formaudit.ingest.pdf import (
@@ -152,8 +152,10 @@ def read_text_page(path: Path, page: TextLayerPage, scan: PageScan, options: Opt
         content = read_page(page, cell_boxes=camelot_cells(path, page), source="camelot", settings=ruled)
     if not content.grids and (form_table or carried):
         # no rules at all: infer the table from where its text stands
-        boxes, carried = text_table(page.chars, carried, options.settings.text)
-        return read_page(page, cell_boxes=[boxes], source="text", settings=ruled), carried
+        steps, carried = text_table_steps(page.chars, carried, options.settings.text)
+        content = read_page(page, cell_boxes=[steps.boxes], source="text", settings=ruled)
+        content.text_steps = steps  # every step, for formaudit debug to draw
+        return content, carried
     return content, None
 
 

@@ -35,7 +35,7 @@ from formaudit.detect.text_rows import (
     split_tall_blocks,
     table_rows,
 )
-from formaudit.models import BBox
+from formaudit.models import BBox, TextTableSteps
 from formaudit.settings import DEFAULT, TextTableSettings
 from formaudit.vocabulary import label_key, vocabulary
 
@@ -321,16 +321,22 @@ def band_boxes(band: Band, lone: Sequence[Block], rows: Sequence[TextRow], left:
 Carried = tuple[str, dict[str, Block]]  # a band's kind and header cells, for the next page
 
 
-def text_table(chars: Sequence[dict], carried: Carried | None = None,
-               settings: TextTableSettings = TEXT) -> tuple[list[BBox], Carried | None]:
-    """Cell boxes of the rule-less table on one page ([] when there is none), and the header to
-    carry to the next page: a table going on over a page break keeps the columns (and label
-    columns) its header gave on the page before."""
+def _bbox(block: Block) -> BBox:
+    return (round(block.x0, 2), round(block.top, 2), round(block.x1, 2), round(block.bottom, 2))
+
+
+def text_table_steps(chars: Sequence[dict], carried: Carried | None = None,
+                     settings: TextTableSettings = TEXT) -> tuple[TextTableSteps, Carried | None]:
+    """Every step of the rule-less table on one page (its cells are `steps.boxes`, [] when there is none),
+    and the header to carry to the next page: a table going on over a page break keeps the columns (and
+    label columns) its header gave on the page before."""
     lines = [chunks_of(line, settings) for line in lines_of([ch for ch in chars if ch.get("text", "").strip()], settings)]
-    all_rows, lone = rows_of(blocks_of(lines, settings), settings)
+    blocks = blocks_of(lines, settings)
+    all_rows, lone = rows_of(blocks, settings)
+    steps = TextTableSteps(blocks=[_bbox(b) for b in blocks])
     rows = table_rows(all_rows, settings)
     if len(rows) < settings.min_rows:
-        return [], None
+        return steps, None
     margin = settings.margin_em * statistics.median(b.size for r in rows for b in r.blocks)
     lone = lone + split_tall_blocks(rows, settings)
     set_row_regions(rows, pad=margin)
@@ -344,4 +350,15 @@ def text_table(chars: Sequence[dict], carried: Carried | None = None,
     last = next((b for b in reversed(bands) if b.header), None)
     ended = holds_total(rows[-1])  # its 总分 row: nothing goes on
     carry = (last.kind, last.header) if last and not ended else None
-    return [tuple(round(v, 2) for v in box) for box in boxes], carry
+    steps.rows = [(round(r.top, 2), round(r.bottom, 2)) for r in rows]
+    steps.lone = [_bbox(b) for b in lone]
+    steps.bands = [(b.kind, round(b.rows[0].top, 2), round(b.rows[-1].bottom, 2)) for b in bands]
+    steps.boxes = [tuple(round(v, 2) for v in box) for box in boxes]
+    return steps, carry
+
+
+def text_table(chars: Sequence[dict], carried: Carried | None = None,
+               settings: TextTableSettings = TEXT) -> tuple[list[BBox], Carried | None]:
+    """Cell boxes of the rule-less table on one page ([] when there is none), and the header to carry on."""
+    steps, carry = text_table_steps(chars, carried, settings)
+    return steps.boxes, carry
