@@ -228,22 +228,24 @@ def bench_report(tmp: Path) -> None:
 
 
 def bench_batch(tmp: Path) -> None:
+    """The archive through `formaudit batch` as a user runs it (its own process: the workers are forked from it)."""
+    import duckdb
+
     from archive import build_archive
-    from formaudit.batch import run_batch
-    from formaudit.limits import Limits
 
     root = tmp / "archive"
     made = build_archive(root, good=200, broken_each=2)
     files = sum(len(v) for v in made.values())
     print(f"\nbatch: an archive of {files} PDFs ({len(made['good'])} with forms, the rest broken)")
+    cli = Path(sys.executable).with_name("formaudit")
     rates = {}
     for workers in (1, 2):
         db = tmp / f"batch{workers}.duckdb"
-        summary = run_batch([str(root)], db, workers=workers, quiet=True, limits=Limits(max_mb=1))
-        rates[workers] = summary.files / summary.seconds
+        started = time.perf_counter()
+        subprocess.run([str(cli), "batch", str(root), "--db", str(db), "--workers", str(workers), "--max-mb", "1", "-q"],
+                       capture_output=True, text=True)
+        rates[workers] = files / (time.perf_counter() - started)
         note(f"batch with {workers} worker(s)", f"{rates[workers]:.1f} files/s", "", None)
-        import duckdb
-
         con = duckdb.connect(str(db), read_only=True)
         text_peak, ocr_peak, ocr_docs = con.execute(
             "SELECT max(peak_mb) FILTER (WHERE coalesce(ocr_pages, 0) = 0), max(peak_mb) FILTER (WHERE ocr_pages > 0),"

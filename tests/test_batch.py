@@ -260,3 +260,30 @@ def test_dask_cluster_gives_the_local_tables(tmp_path):
         got = con.execute(f"SELECT {', '.join(cols)} FROM read_parquet('{tmp_path}/dataset/{t}/*.parquet') ORDER BY {ORDER[t]}").fetchall()
         assert got == want[t], t
     con.close()
+
+
+def test_the_ocr_models_are_kept_only_once_an_archive_shows_itself_to_be_scans():
+    """A rare scan among text-layer PDFs loads its own models (the text readers stay small); two scans that are
+    a quarter of what was read so far make the batch process keep them for every reader it forks after."""
+    from formaudit.isolate import OcrKeeper, Outcome, task_for
+    from formaudit.pipeline import Options
+
+    task = task_for(Path("x.pdf"), Options())
+
+    def outcome(ocr_pages: int) -> Outcome:
+        return Outcome(task, {"source": {"ocr_pages": ocr_pages}}, None, None, 0.1, 50.0)
+
+    mostly_text = OcrKeeper()
+    for pages in [1] + [0] * 8 + [1]:
+        mostly_text.count(outcome(pages))
+    assert not mostly_text.archive_is_scans  # 2 of 10
+
+    scans = OcrKeeper()
+    scans.count(outcome(3))
+    assert not scans.archive_is_scans  # one scan says little
+    scans.count(outcome(1))
+    assert scans.archive_is_scans
+    failed = OcrKeeper()
+    for _ in range(3):
+        failed.count(Outcome(task, None, "TIMEOUT", "stopped", 300.0, 50.0))
+    assert not failed.archive_is_scans

@@ -231,14 +231,37 @@ class Running:
                        seconds, rss)
 
 
-def _keep_ocr_for_next(outcome: Outcome) -> None:
-    """A document read by OCR: the archive holds scans, so the models are loaded here, once, and every
-    reader forked from now on starts with them. An archive of text-layer PDFs never loads them."""
-    record = outcome.record
-    if isinstance(record, dict) and (record.get("source") or {}).get("ocr_pages"):
-        from formaudit.ingest.ocr import keep_loaded
+# An archive shows itself to be scans when this many of its documents, and this share, needed OCR so far. Then
+# the models are loaded in the batch process once and every reader forked after starts with them; before,
+# a rare scan among text-layer PDFs loads its own, and the text-layer readers stay small (the models'
+# pages, though shared, count in each reader's resident memory).
+SCANS_TO_KEEP_OCR = 2
+SCAN_SHARE_TO_KEEP_OCR = 0.25
 
-        keep_loaded()
+
+class OcrKeeper:
+    """Counts the documents read by OCR and loads the models once the archive shows itself to be scans."""
+
+    def __init__(self):
+        self.done = 0
+        self.read_by_ocr = 0
+
+    def count(self, outcome: Outcome) -> None:
+        self.done += 1
+        record = outcome.record
+        if isinstance(record, dict) and (record.get("source") or {}).get("ocr_pages"):
+            self.read_by_ocr += 1
+
+    @property
+    def archive_is_scans(self) -> bool:
+        return self.read_by_ocr >= SCANS_TO_KEEP_OCR and self.read_by_ocr >= SCAN_SHARE_TO_KEEP_OCR * self.done
+
+    def saw(self, outcome: Outcome) -> None:
+        self.count(outcome)
+        if self.archive_is_scans:
+            from formaudit.ingest.ocr import keep_loaded
+
+            keep_loaded()
 
 
 def run_isolated(tasks: Iterable[Task], workers: int, timeout: float | None, memory_mb: int | None,
@@ -248,6 +271,7 @@ def run_isolated(tasks: Iterable[Task], workers: int, timeout: float | None, mem
         raise ValueError(f"workers must be at least 1, not {workers}")
     pending = list(tasks)
     pending.reverse()
+    keeper = OcrKeeper()
     running: dict[int, Running] = {}
     try:
         while pending or running:
@@ -272,7 +296,7 @@ def run_isolated(tasks: Iterable[Task], workers: int, timeout: float | None, mem
                     del running[fd]
                     outcome = child.finish()
                     if pending:  # readers yet to fork: worth loading the models for them
-                        _keep_ocr_for_next(outcome)
+                        keeper.saw(outcome)
                     yield outcome
             if timeout is not None:
                 now = time.monotonic()
