@@ -99,7 +99,16 @@ def test_no_rules_over_a_page_break():
 
 
 RULE_STYLES = ROOT / "fixtures" / "rule-styles"
-RULE_STYLE_PDFS = sorted(RULE_STYLES.glob("*.pdf"))
+# Known gaps, each a class not read yet; strict: the test says so the day one is read right.
+NOT_READ_YET = {
+    # a 26-row indicator table with no inner rules, its 总分 row alone over the page break: the rule-less
+    # reading splits wrapped labels into rows of their own (29 rows for 26)
+    f"project-2021-total-row-alone--{style}": "long rule-less table: wrapped labels read as rows"
+    for style in ("none", "frame", "booktabs", "vertical")
+}
+RULE_STYLE_PDFS = [pytest.param(p, id=p.stem, marks=pytest.mark.xfail(reason=NOT_READ_YET[p.stem], strict=True))
+                   if p.stem in NOT_READ_YET else pytest.param(p, id=p.stem)
+                   for p in sorted(RULE_STYLES.glob("*.pdf"))]
 
 
 def test_every_reportlab_layout_has_its_rule_styles_committed():
@@ -109,11 +118,11 @@ def test_every_reportlab_layout_has_its_rule_styles_committed():
 
     stems = [f[0] for f in fixtures() if f[1] == "reportlab"]
     assert len(stems) >= 15
-    assert {p.name for p in RULE_STYLE_PDFS} == {f"{stem}--{style}.pdf" for stem in stems for style in STYLES}
+    assert {p.values[0].name for p in RULE_STYLE_PDFS} == {f"{stem}--{style}.pdf" for stem in stems for style in STYLES}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("pdf", RULE_STYLE_PDFS, ids=[p.stem for p in RULE_STYLE_PDFS])
+@pytest.mark.parametrize("pdf", RULE_STYLE_PDFS)
 def test_every_layout_reads_the_same_with_its_rules_removed(pdf):
     """Each layout of the fixture set, drawn again with no rules, only its outer frame, only a rule
     above and below (booktabs) or only vertical rules, gives every field of its truth."""

@@ -413,3 +413,16 @@ def test_strokes_of_a_large_title_are_not_the_table_s_rules():
     """A title's strokes pass the rule detector as short rules; they meet none of the table's rules."""
     title = [_rule(180, 180, 20, 40), _rule(200, 200, 20, 40), _rule(178, 202, 30, 30)]
     assert _closing(_cut_table(162) + title, [(170, 22, 230, 38)]) == []
+
+
+def test_a_page_too_short_to_judge_takes_its_documents_verdict_on_the_text_layer():
+    """A table's last rows alone on a page (14 characters, nearly all without a Unicode meaning) are read from the
+    picture when another page of the document has the same unreadable fonts; alone, so few say nothing."""
+    from formaudit.ingest.pdf import PageScan, judged_by_document, needs_ocr
+
+    garbled_page = PageScan(1, "x" * 600, 600, 0, garbled=0.72)
+    short_tail = PageScan(2, "x" * 14, 14, 0, garbled=0.93)
+    assert [needs_ocr(s) for s in judged_by_document([garbled_page, short_tail])] == [True, True]
+    readable = PageScan(1, "x" * 600, 600, 0, garbled=0.0)
+    assert [needs_ocr(s) for s in judged_by_document([readable, short_tail])] == [False, False]
+    assert not needs_ocr(judged_by_document([garbled_page, PageScan(2, "", 0, 0)])[1])  # an empty page stays empty

@@ -176,6 +176,22 @@ def _label_goes_on(above: str, text: str) -> bool:
         joined in vocab.level1 or joined in vocab.level2)
 
 
+def _only_label_tails(line: IndicatorLine, previous: IndicatorLine) -> bool:
+    """The lower half of a row cut by the page break that holds only the ends of the labels above it
+    (满意度指 | 标) and nothing else: the rest of that row, not a row of its own."""
+    labels = [f for f in LABEL_FIELDS if line.text(f)]
+    others = [f for f in line.values if f not in LABEL_FIELDS and line.text(f)]
+    return bool(labels) and not others and all(_completes_label(previous.text(f), line.text(f)) for f in labels)
+
+
+def _completes_label(above: str, text: str) -> bool:
+    """The label above is no label yet (服务对象), and with this text it is one (服务对象满意度指标), even where the
+    text alone is one too (满意度指标)."""
+    vocab = vocabulary()
+    known = {**vocab.level1, **vocab.level2}
+    return bool(label_key(above)) and label_key(above) not in known and label_key(above + text) in known
+
+
 def add_indicator(sections: FormSections, row: Row) -> None:
     printed = {f: cell_under(row, h) for f, h in sections.indicator_header.items()}
     line = IndicatorLine({f: [c] if c else [] for f, c in printed.items()}, row.page, printed)
@@ -189,7 +205,7 @@ def add_indicator(sections: FormSections, row: Row) -> None:
             if cell is not None and cell.text and all(cell is not c for c in held):
                 held.append(cell)
         return
-    if first_on_page and _is_cut_piece(line):
+    if first_on_page and (_is_cut_piece(line) or _only_label_tails(line, previous)):
         for name, cells in line.values.items():
             for cell in cells:
                 if cell.text and all(cell is not c for c in previous.values.setdefault(name, [])):

@@ -335,7 +335,8 @@ def text_table_steps(chars: Sequence[dict], carried: Carried | None = None,
     all_rows, lone = rows_of(blocks, settings)
     steps = TextTableSteps(blocks=[_bbox(b) for b in blocks])
     rows = table_rows(all_rows, settings)
-    if len(rows) < settings.min_rows:
+    # a table going on from the page before may end in a row or two (its 总分 row alone over the break)
+    if len(rows) < (1 if carried else settings.min_rows):
         return steps, None
     margin = settings.margin_em * statistics.median(b.size for r in rows for b in r.blocks)
     lone = lone + split_tall_blocks(rows, settings)

@@ -10,7 +10,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pypdfium2
@@ -67,12 +67,15 @@ class PageScan:
     images: int
     garbled: float = 0.0  # share of characters with no Unicode meaning (a font without a ToUnicode map)
     invisible: float = 0.0  # share of characters drawn invisibly (render mode 3): an OCR layer over a picture
+    # another page of the document has a text layer that cannot be read (the same fonts without a Unicode map)
+    in_unreadable_document: bool = False
 
 
 # What PDFium returns for glyphs it cannot map: control characters, glyph ids shown as Latin-1
 # (À, ß, ®…, which Chinese budget reports do not print), U+FFFD, private-use code points.
 _GARBLED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff\ufffd\ue000-\uf8ff]")
 GARBLED_SHARE = 0.3
+MIN_CHARS_TO_JUDGE = 20  # fewer characters (a page number, a stray symbol) say too little about a text layer
 
 
 def open_document(path: Path) -> pypdfium2.PdfDocument:
@@ -123,7 +126,15 @@ def scan_keeping(doc: pypdfium2.PdfDocument, keep: Callable[[PageScan], bool] | 
                 textpage.close()
             if page is not None:
                 page.close()
-    return scans, kept
+    return judged_by_document(scans), kept
+
+
+def judged_by_document(scans: list[PageScan]) -> list[PageScan]:
+    """Pages too short to judge their own text layer (a table's last rows on a page of their own) take the
+    document's verdict: where another page's layer cannot be read, theirs is the same fonts' and cannot either."""
+    if not any(unusable_text_layer(s) for s in scans):
+        return scans
+    return [replace(s, in_unreadable_document=True) for s in scans]
 
 
 INVISIBLE_SHARE = 0.8  # a page whose text is this much invisible is a searchable scan: its picture is the page
@@ -178,8 +189,10 @@ def may_hold_form_table(scan: PageScan) -> bool:
 
 
 def unusable_text_layer(scan: PageScan) -> bool:
-    """Text whose characters mostly have no Unicode meaning: (cid:NNN) in pdfplumber."""
-    return scan.chars >= 20 and scan.garbled >= GARBLED_SHARE
+    """Text whose characters mostly have no Unicode meaning: (cid:NNN) in pdfplumber. A page needs enough of them
+    to tell (MIN_CHARS_TO_JUDGE) unless another page of its document already told."""
+    enough = scan.chars >= MIN_CHARS_TO_JUDGE or (scan.chars > 0 and scan.in_unreadable_document)
+    return enough and scan.garbled >= GARBLED_SHARE
 
 
 def searchable_scan(scan: PageScan) -> bool:
