@@ -53,11 +53,11 @@ class Plan:
     retried: set[str] = field(default_factory=set)  # checksums of documents that failed before and are tried again
 
 
-def make_plan(pdfs: list[tuple[Path, Path | None]], sink: Sink | None, options: Options, force: bool,
+def make_plan(pdfs: list[tuple[Path, Path | None]], sink: Sink, options: Options, force: bool,
               retry_failed: bool = True) -> Plan:
     """What to do. A document that failed in an earlier run for a cause of the run's (a timeout, a crash,
     a cap: RETRIED_CODES) is tried again unless retry_failed is off."""
-    already = set() if (force or sink is None) else sink.processed()
+    already = set() if force else sink.processed()
     failed = set()
     if retry_failed and already:
         failed = {sha for sha, code in sink.failures().items() if code in RETRIED_CODES}

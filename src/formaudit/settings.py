@@ -36,6 +36,11 @@ class _Checked:
                 raise ValueError(f"{type(self).__name__}.{f.name} must be {bound}, not {value!r}")
 
 
+def _scaled(pixels_at_reference: float, dpi: float, reference_dpi: int) -> int:
+    """A length in pixels chosen at reference_dpi, at dpi: never below one pixel."""
+    return max(1, round(pixels_at_reference * dpi / reference_dpi))
+
+
 @dataclass(frozen=True)
 class RuledTableSettings(_Checked):
     """Ruled tables on text-layer pages (detect/grid.py): pdfplumber's table chain and the cell text. Points."""
@@ -118,7 +123,7 @@ class ScanImageSettings(_Checked):
 
     def px(self, pixels_at_reference: float, dpi: int | None = None) -> int:
         """A pixel distance chosen at reference_dpi, at `dpi` (default: the rendering's)."""
-        return max(1, round(pixels_at_reference * (dpi or self.dpi) / self.reference_dpi))
+        return _scaled(pixels_at_reference, dpi or self.dpi, self.reference_dpi)
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ class ScanGridSettings(_Checked):
 
     def px(self, pixels_at_reference: float, dpi: float) -> int:
         """A length in pixels chosen at reference_dpi, at the page's `dpi`."""
-        return max(1, round(pixels_at_reference * dpi / self.reference_dpi))
+        return _scaled(pixels_at_reference, dpi, self.reference_dpi)
 
     def area(self, pixels_at_reference: float, dpi: float) -> int:
         """A count of pixels chosen at reference_dpi, at the page's `dpi` (it grows with the square)."""
