@@ -100,7 +100,7 @@ def read_pages(path: Path, scans: list[PageScan], options: Options, errors: list
 def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: list[DocumentError], reader) -> list[PageContent]:
     wanted = pages_to_read(scans)
     contents: list[PageContent] = []
-    form_open = False  # the pages read so far end inside a form's table
+    last_read = False  # the page before was read (and may have left a form's table open)
     carried: Carried | None = None  # the header of a rule-less table that may go on over the page break
     skipped: list[int] = []  # pages only OCR could read, with OCR off
     for scan in scans:
@@ -108,10 +108,13 @@ def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: li
         previous_header, carried = carried, None
         if ocr and options.ocr == "off":
             skipped.append(scan.number)
-            form_open = False
+            last_read = False
             continue
-        if not ocr and not wanted(scan.number, form_open):
-            form_open = False
+        # whether the pages read so far end inside a form's table is asked only of a page that is no candidate
+        # itself: finding the forms again after every page is a cost on every form page
+        if not ocr and not (wanted(scan.number, False)
+                            or last_read and (previous_header is not None or form_left_open(contents))):
+            last_read = False
             continue
         try:
             if ocr:
@@ -130,7 +133,7 @@ def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: li
             content = None
         if content is not None:
             contents.append(content)
-        form_open = content is not None and (carried is not None or form_left_open(contents))
+        last_read = content is not None
     if skipped:
         errors.append(DocumentError(code="OCR_SKIPPED", page=skipped[0], message=(
             f"page(s) {_pages_text(skipped)} can only be read from their picture (a scan, or a text layer "

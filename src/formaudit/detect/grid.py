@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pdfplumber import table as plumber_table
 from pdfplumber.utils import cluster_objects, extract_text, filter_edges, obj_to_edges
 
+from formaudit.detect.cells import intersections_to_cells
 from formaudit.detect.spill import spilled_text
 from formaudit.ingest.chars import UNREADABLE as _CID
 from formaudit.ingest.pdfium_reader import TextLayerPage
@@ -74,11 +75,13 @@ def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], sou
     def cell_at(x: float, y: float) -> GridCell | None:
         return slot.get((bisect_right(ys, y) - 1, bisect_right(xs, x) - 1))
 
+    # the cell under each character's centre, once: the spill detector asks it of every character too
+    placed = {id(ch): cell_at((ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2) for ch in chars}
     # a paragraph a spreadsheet drew past its cell belongs to its cell (OCR reads only what is visible)
-    owned = spilled_text(chars, cell_at) if source != "ocr" else {}
+    owned = spilled_text(chars, lambda ch: placed[id(ch)]) if source != "ocr" else {}
     chars_by_cell: dict[int, list[dict]] = {}
     for ch in chars:
-        cell = owned.get(id(ch)) or cell_at((ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2)
+        cell = owned.get(id(ch)) or placed[id(ch)]
         if cell is not None:
             chars_by_cell.setdefault(id(cell), []).append(ch)
     for cell in cells:
@@ -173,20 +176,24 @@ def vertical_edges_from_rules(horizontal_edges: Sequence[dict], chars: Sequence[
     return edges
 
 
-def tables_from_edges(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
-                      extra_horizontal: Sequence[dict] = (), settings: RuledTableSettings = RULED) -> list[list[BBox]]:
-    """pdfplumber's chain on plain edges, as its TableFinder runs it with table_settings() ("lines"):
-    merge, drop the short, intersect, cells, tables. `vertical` replaces the drawn vertical edges;
-    `extra_horizontal` is added to the drawn horizontal ones (as explicit_horizontal_lines would be)."""
+def crossings_of(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
+                 extra_horizontal: Sequence[dict] = (), settings: RuledTableSettings = RULED) -> dict:
+    """pdfplumber's chain on plain edges up to the crossings, as its TableFinder runs it with
+    table_settings() ("lines"): merge, drop the short, intersect. `vertical` replaces the drawn vertical
+    edges; `extra_horizontal` is added to the drawn horizontal ones (as explicit_horizontal_lines would be)."""
     snap, join, prefilter = settings.snap_tolerance, settings.join_tolerance, settings.edge_min_length_prefilter
     v = [e for d in vertical for e in obj_to_edges(d)] if vertical is not None else \
         filter_edges(edges, "v", min_length=prefilter)
     h = filter_edges(edges, "h", min_length=prefilter) + [e for d in extra_horizontal for e in obj_to_edges(d)]
     merged = plumber_table.merge_edges(list(v) + h, snap, snap, join, join)
     merged = filter_edges(merged, min_length=settings.edge_min_length)
-    crossings = plumber_table.edges_to_intersections(merged, settings.intersection_tolerance,
-                                                     settings.intersection_tolerance)
-    cells = plumber_table.intersections_to_cells(crossings)
+    return plumber_table.edges_to_intersections(merged, settings.intersection_tolerance, settings.intersection_tolerance)
+
+
+def tables_from_edges(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
+                      extra_horizontal: Sequence[dict] = (), settings: RuledTableSettings = RULED) -> list[list[BBox]]:
+    """The rest of pdfplumber's chain: the crossings' cells, grouped into tables."""
+    cells = intersections_to_cells(crossings_of(edges, vertical, extra_horizontal, settings))
     return [t for t in plumber_table.cells_to_tables(cells) if len(t) >= settings.min_cells]
 
 

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from pdfplumber import table as plumber_table
 
+from formaudit.detect.cells import intersections_to_cells
 from formaudit.detect.grid import _inside, grid_from_cells, text_lines
 from formaudit.detect.scan_breaks import close_page_breaks
 from formaudit.detect.scan_labels import reread_short_labels
@@ -61,7 +62,7 @@ def cell_boxes(edges: list[dict], settings: ScanGridSettings = SCAN_GRID) -> lis
     tol = settings.merge_tolerance
     merged = plumber_table.merge_edges(edges, tol, tol, tol, tol)
     intersections = plumber_table.edges_to_intersections(merged, tol, tol)
-    cells = plumber_table.intersections_to_cells(intersections)
+    cells = intersections_to_cells(intersections)
     return [t for t in plumber_table.cells_to_tables(cells) if len(t) >= DEFAULT.ruled.min_cells]
 
 

@@ -51,14 +51,10 @@ def _paragraphs(runs: list[list[dict]]) -> list[list[list[dict]]]:
     return paragraphs
 
 
-def _centre(ch: dict) -> tuple[float, float]:
-    return (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
-
-
-def _line_owner(run: list[dict], cell_of: Callable[[float, float], GridCell | None]) -> GridCell | None:
+def _line_owner(run: list[dict], cell_of: Callable[[dict], GridCell | None]) -> GridCell | None:
     """One line drawn across empty neighbouring cells (a spreadsheet lets text run on where the
     next cells are blank): the cell it is centred on when it is, else the cell where it starts."""
-    cells = {id(c): c for ch in run if (c := cell_of(*_centre(ch)))}
+    cells = {id(c): c for ch in run if (c := cell_of(ch))}
     if len(cells) < 2 or len(run) < MIN_SPILL_CHARS:
         return None
     x0, x1 = run[0]["x0"], run[-1]["x1"]
@@ -66,13 +62,13 @@ def _line_owner(run: list[dict], cell_of: Callable[[float, float], GridCell | No
     for cell in cells.values():
         if abs((cell.x0 + cell.x1) / 2 - middle) <= run[0]["size"]:
             return cell
-    return cell_of(*_centre(run[0]))
+    return cell_of(run[0])
 
 
-def spilled_text(chars: Sequence[dict], cell_of: Callable[[float, float], GridCell | None]) -> dict[int, GridCell]:
+def spilled_text(chars: Sequence[dict], cell_of: Callable[[dict], GridCell | None]) -> dict[int, GridCell]:
     """The characters of spilled paragraphs with the cell that owns them: {id(char): cell}.
 
-    cell_of(x, y) is the grid's cell at a point; every other character is assigned by position.
+    cell_of(ch) is the grid's cell at a character's centre; every other character is assigned by position.
     The owner is the cell holding whole lines of the paragraph (the cell's width is what the
     spreadsheet wrapped it to), the one nearest the paragraph's middle where there are several.
     """
@@ -86,7 +82,7 @@ def spilled_text(chars: Sequence[dict], cell_of: Callable[[float, float], GridCe
         whole: list[GridCell] = []
         spills = False
         for run in para:
-            cells = {id(c): c for ch in run if (c := cell_of(*_centre(ch)))}
+            cells = {id(c): c for ch in run if (c := cell_of(ch))}
             if len(cells) >= 2 and len(run) >= MIN_SPILL_CHARS:
                 spills = True
             elif len(cells) == 1:
