@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from formaudit.normalize.numbers import parse_number
+from formaudit.normalize.numbers import comma_for_point, parse_number, repair_ocr_number
 from formaudit.normalize.text import clean_text, is_unreadable
 from formaudit.vocabulary import label_key, vocabulary, weight_in_label
 
@@ -90,3 +90,16 @@ def test_text_keeps_characters_and_drops_spaces_next_to_cjk():
 
 def test_cid_text_is_recognised():
     assert is_unreadable("(cid:123)(cid:45)") and is_unreadable("abc\ufffd") and not is_unreadable("正常文本")
+
+
+@pytest.mark.parametrize("read,repaired", [
+    ("135,09", "135.09"), ("68,3", "68.3"), ("97,0%", "97.0%"), ("O.5", "0.5"), ("1 689.4", "1689.4"),
+])
+def test_an_ocr_number_with_a_comma_before_its_last_digits_has_a_decimal_point_there(read, repaired):
+    assert repair_ocr_number(read) == repaired
+
+
+@pytest.mark.parametrize("read", ["1,245", "1,245,660.00", "135.09"])
+def test_thousands_separators_and_plain_numbers_are_not_repaired(read):
+    assert not comma_for_point(read)
+    assert repair_ocr_number(read) is None

@@ -89,7 +89,7 @@ class TextTableSettings(_Checked):
 class ScanImageSettings(_Checked):
     """Preparing a scanned page (ingest/scan.py): rendering, seal ink, binarising, orientation, skew."""
 
-    _FRACTIONS = frozenset({"hough_scale"})
+    _FRACTIONS = frozenset({"hough_scale", "content_crop_share"})
 
     dpi: int = 200  # the resolution pages are rendered at for OCR
     reference_dpi: int = 200  # the resolution the pixel settings below were chosen at
@@ -114,6 +114,12 @@ class ScanImageSettings(_Checked):
     skew_reach: float = 0.6  # degrees either side of Hough's estimate (a little more than its bin)
     rule_open_share: int = 40  # the fine search keeps ink runs longer than 1/this of the width (rules) ...
     rule_open_min_px: int = 8  # ... and at least this long
+    # OCR reads the region of the page that holds ink, not the whole page, where that region is small: the
+    # detector scales what it is given to a fixed size (rapidocr: 960 px), so a small table on a large page
+    # reaches it larger, its line boxes no longer clip the first and last characters of small print
+    content_crop_share: float = 0.7  # ... when the region's long side is at most this share of the page's
+    content_min_ink_px: int = 8  # a row or column of pixels holds content with this much ink (specks: less)
+    content_margin_px: int = 40  # around the region, so no character at its edge is cut
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -157,9 +163,17 @@ class ScanGridSettings(_Checked):
     # gaps above, a trace of skew): an end farther out is open (a table cut by a page break, detect/scan_breaks.py)
     open_end_overshoot_px: int = 12
     neighbour_gap: float = 1.0  # character heights: a character nearer than this beside another is its neighbour
+    # a line of a cell the OCR detector passed over (detect/scan_lines.py): a band of the cell's ink no character
+    # stands on
+    rule_remains_share: float = 0.8  # a row or column of a cell's inside inked over this share of it: a rule's remains
+    band_min_ink_px: int = 2  # a row of pixels with this much ink belongs to a line of print
+    band_gap_px: int = 3  # rows of ink closer than this are one line
+    band_min_height: float = 0.6  # the cell's glyph heights: a band shorter than this is no line (a trace, a speck)
+    band_max_height: float = 1.8  # ... and one taller is no single line
+    unread_line_score: float = 0.8  # the line's reading is taken only this sure
 
     _FRACTIONS = frozenset({"poor_reading", "stroke_height_share", "faded_rule_coverage", "line_overhang",
-                            "same_line_share"})
+                            "same_line_share", "rule_remains_share", "unread_line_score"})
 
     def px(self, pixels_at_reference: float, dpi: float) -> int:
         """A length in pixels chosen at reference_dpi, at the page's `dpi`."""

@@ -8,6 +8,7 @@ there, sections, normalizers and the validator are the text-layer path's, unchan
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -18,10 +19,11 @@ from formaudit.detect.cells import intersections_to_cells
 from formaudit.detect.grid import _inside, grid_from_cells, text_lines
 from formaudit.detect.scan_breaks import close_page_breaks
 from formaudit.detect.scan_labels import reread_short_labels
+from formaudit.detect.scan_lines import read_unread_lines
 from formaudit.detect.scan_rows import restore_lost_rows
 from formaudit.detect.scan_strokes import keep_strokes_in_numbers
 from formaudit.ingest.ocr import OcrChar, OcrPage, read_line, recognize
-from formaudit.ingest.scan import PreparedPage, binary, needs_quarter_turn, prepare, turned
+from formaudit.ingest.scan import PreparedPage, binary, content_box, needs_quarter_turn, prepare, turned
 from formaudit.models import PageContent
 from formaudit.settings import DEFAULT, ScanGridSettings, Settings
 
@@ -103,15 +105,32 @@ def stroke_slant(ink: np.ndarray, settings: ScanGridSettings = SCAN_GRID) -> flo
     return float(np.degrees(np.arctan2(abs(vx), abs(vy))))
 
 
+def lying_stroke(ink: np.ndarray, settings: ScanGridSettings = SCAN_GRID) -> bool:
+    """The ink at the centre of a character box is one short stroke lying flat: a dash, whatever it was read as."""
+    if ink.size == 0:
+        return False
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count != 2:  # one piece of ink, nothing else: a dash alone in its box
+        return False
+    width, height = stats[1, cv2.CC_STAT_WIDTH], stats[1, cv2.CC_STAT_HEIGHT]
+    return stats[1, cv2.CC_STAT_AREA] >= settings.min_stroke_pixels and width >= settings.stroke_aspect * height \
+        and height < settings.stroke_height_share * ink.shape[0]
+
+
 def repair_slashes(found: list[OcrChar], ink: np.ndarray, settings: ScanGridSettings = SCAN_GRID) -> list[OcrChar]:
-    """OCR reads the "/" of an empty cell as "1": tell them apart by the stroke's lean. Recorded, not silent."""
+    """OCR reads the "/" of an empty cell as "1", and a short dash too: tell them apart by the stroke's lean and
+    its lie. Recorded, not silent."""
     out = []
     for c in found:
         if c.text in VERTICAL_STROKES:
             x0, y0, x1, y1 = (int(round(v)) for v in c.box)
-            slant = stroke_slant(ink[max(0, y0):y1, max(0, x0):x1], settings)
+            box_ink = ink[max(0, y0):y1, max(0, x0):x1]
+            slant = stroke_slant(box_ink, settings)
             if slant is not None and slant > settings.slash_slant:
                 out.append(OcrChar("/", c.score, c.box, repaired_from=c.text))
+                continue
+            if lying_stroke(box_ink, settings):
+                out.append(OcrChar("-", c.score, c.box, repaired_from=c.text))
                 continue
         out.append(c)
     return out
@@ -134,21 +153,45 @@ def reread_empty_cells(grid, prepared: PreparedPage, ink: np.ndarray, settings: 
         if ys.max() - ys.min() < least_height:  # specks and dust, not a character
             continue
         top, left = y0 + inset + ys.min(), x0 + inset + xs.min()
-        crop = prepared.image[max(0, top - pad):y0 + inset + ys.max() + pad, max(0, left - pad):x0 + inset + xs.max() + pad]
-        read = read_line(crop)
+        window = (slice(max(0, top - pad), y0 + inset + ys.max() + pad), slice(max(0, left - pad), x0 + inset + xs.max() + pad))
+        read = read_line(prepared.image[window])
         if read and read[0].strip():
             cell.text, cell.confidence = read[0].strip(), read[1]
+            # a lone stroke read alone is told from "/" by its lean, as on the whole page (repair_slashes)
+            slant = stroke_slant(ink[window], settings) if cell.text in VERTICAL_STROKES else None
+            if slant is not None and slant > settings.slash_slant:
+                cell.repairs.append(f"{cell.text} -> /")
+                cell.text = "/"
 
 
-def upright_reading(prepared: PreparedPage, settings: Settings = DEFAULT) -> tuple[PreparedPage, OcrPage]:
-    """OCR the page; if its text lines stand on end, turn it a quarter; if it reads poorly, a half."""
-    reading = recognize(prepared.image)
+def recognize_content(image: np.ndarray, ink: np.ndarray | None = None, settings: Settings = DEFAULT) -> OcrPage:
+    """OCR of the page's inked region where it is small (ScanImageSettings.content_crop_share), else of the whole
+    page; boxes in the page image's pixels either way."""
+    ink = binary(image, settings.scan_image) if ink is None else ink
+    box = content_box(ink, settings.scan_image)
+    h, w = image.shape[:2]
+    if box is None or max(box[2] - box[0], box[3] - box[1]) > settings.scan_image.content_crop_share * max(w, h):
+        return recognize(image)
+    x0, y0, x1, y1 = box
+    found = recognize(np.ascontiguousarray(image[y0:y1, x0:x1]))
+
+    def moved(b: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        return (b[0] + x0, b[1] + y0, b[2] + x0, b[3] + y0)
+
+    return OcrPage([replace(c, box=moved(c.box)) for c in found.chars], [moved(line) for line in found.lines])
+
+
+def upright_reading(prepared: PreparedPage, settings: Settings = DEFAULT,
+                    ink: np.ndarray | None = None) -> tuple[PreparedPage, OcrPage]:
+    """OCR the page; if its text lines stand on end, turn it a quarter; if it reads poorly, a half.
+    (ink: the page's ink mask, where the caller has it.)"""
+    reading = recognize_content(prepared.image, ink, settings)
     if needs_quarter_turn(reading.lines, settings.scan_image):
         prepared = turned(prepared, 90, settings.scan_image)
-        reading = recognize(prepared.image)
+        reading = recognize_content(prepared.image, None, settings)
     if reading.chars and reading.mean_score < settings.scan_grid.poor_reading:
         flipped = turned(prepared, 180, settings.scan_image)
-        again = recognize(flipped.image)
+        again = recognize_content(flipped.image, None, settings)
         if again.mean_score > reading.mean_score:
             prepared, reading = flipped, again
     return prepared, reading
@@ -166,7 +209,7 @@ def cells_with_breaks_closed(edges: list[dict], lines: list, scale: float,
 def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, edges: list[dict],
                   settings: Settings = DEFAULT) -> PageContent:
     """OCR a page whose ink mask and rules are known; they are found again only if the page had to be turned."""
-    upright, reading = upright_reading(prepared, settings)
+    upright, reading = upright_reading(prepared, settings, ink)
     grid_settings = settings.scan_grid
     if upright is not prepared:
         ink = binary(upright.image, settings.scan_image)
@@ -178,6 +221,7 @@ def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, edges: l
     grids = [g for b in boxes if (g := grid_from_cells(number, b, chars, "ocr", settings.ruled))]
     for grid in grids:
         reread_empty_cells(grid, prepared, ink, grid_settings)
+        read_unread_lines(grid, chars, prepared, ink, grid_settings)
         reread_short_labels(grid, prepared, ink, grid_settings)
         for cell in grid.cells:  # the record's boxes are on the page as the PDF stands, not on the corrected image
             cell.page_bbox = prepared.page_box(cell.bbox)

@@ -1,4 +1,4 @@
-"""A form label the OCR read one character short, read again from its cell alone.
+"""A form label the OCR read one character short (or with one character misread), read again from its cell alone.
 
 Whole-page recognition drops a thin character at the edge of a short line: the single
 stroke 一 of 一级指标 faded by the scan comes out as 级指标, which is no label (it is one
@@ -46,6 +46,27 @@ def one_short_of_label(text: str, settings: ScanGridSettings = SCAN_GRID) -> boo
     return any(len(lbl) == len(key) + 1 and holds_in_order(key, lbl) for lbl in known_labels())
 
 
+def one_misread(short: str, long: str) -> bool:
+    """The same length, different in one character only."""
+    return len(short) == len(long) and sum(a != b for a, b in zip(short, long)) == 1
+
+
+def one_misread_from_label(text: str, settings: ScanGridSettings = SCAN_GRID) -> bool:
+    """A reading that is no label but one character different from exactly one label (或本指标: 成本指标). A reading
+    as near to several (X级指标) says nothing of which it is."""
+    key = label_key(text)
+    if len(key) <= settings.shortest_label_reading or key in known_labels():
+        return False
+    return sum(one_misread(key, lbl) for lbl in known_labels()) == 1
+
+
+def _reread_fits(old: str, new: str) -> bool:
+    """A new reading of a cell is taken when it is a label the old one is near: one character more, or one other."""
+    old_key, new_key = label_key(old), label_key(new)
+    return new_key in known_labels() and (
+        (len(new_key) == len(old_key) + 1 and holds_in_order(old_key, new_key)) or one_misread(old_key, new_key))
+
+
 def label_crop(cell: GridCell, prepared: PreparedPage, ink: np.ndarray,
                settings: ScanGridSettings = SCAN_GRID) -> np.ndarray | None:
     """The grey image round the ink inside a cell's rules, or None for a cell with no ink."""
@@ -62,15 +83,16 @@ def label_crop(cell: GridCell, prepared: PreparedPage, ink: np.ndarray,
 
 
 def reread_short_labels(grid: Grid, prepared: PreparedPage, ink: np.ndarray, settings: ScanGridSettings = SCAN_GRID) -> None:
-    """Cells of one line read one character short of a label: read again alone, kept if a label comes out."""
+    """Cells of one line read one character short of a label, or one character other than one: read again alone,
+    kept if that label comes out."""
     for cell in grid.cells:
-        if "\n" in cell.text or not one_short_of_label(cell.text, settings):
+        if "\n" in cell.text or not (one_short_of_label(cell.text, settings) or one_misread_from_label(cell.text, settings)):
             continue
         crop = label_crop(cell, prepared, ink, settings)
         read = read_line(crop) if crop is not None and crop.size else None
         if not read:
             continue
         text = read[0].strip()
-        if label_key(text) in known_labels() and holds_in_order(label_key(cell.text), label_key(text)):
+        if _reread_fits(cell.text, text):
             cell.repairs.append(f"{cell.text} -> {text}")
             cell.text, cell.confidence = text, min(cell.confidence, read[1])

@@ -71,6 +71,20 @@ def binary(grey: np.ndarray, settings: ScanImageSettings = SCAN_IMAGE) -> np.nda
                                  settings.threshold_offset)
 
 
+def content_box(ink: np.ndarray, settings: ScanImageSettings = SCAN_IMAGE) -> tuple[int, int, int, int] | None:
+    """The region of the page that holds ink, with a margin (x0, y0, x1, y1 in pixels); None on a blank page.
+    A row or column of pixels needs some ink to count: the specks of a scan (few after binary()'s median
+    filter) are scattered, and a noisy page merely keeps its whole extent."""
+    least = settings.px(settings.content_min_ink_px)
+    rows = np.flatnonzero(np.count_nonzero(ink, axis=1) >= least)
+    cols = np.flatnonzero(np.count_nonzero(ink, axis=0) >= least)
+    if not len(rows) or not len(cols):
+        return None
+    margin, (h, w) = settings.px(settings.content_margin_px), ink.shape[:2]
+    return (max(0, int(cols[0]) - margin), max(0, int(rows[0]) - margin),
+            min(w, int(cols[-1]) + 1 + margin), min(h, int(rows[-1]) + 1 + margin))
+
+
 def needs_quarter_turn(text_boxes: list[tuple[float, float, float, float]], settings: ScanImageSettings = SCAN_IMAGE) -> bool:
     """Lines of text standing upright: the page lies on its side."""
     ratio = settings.quarter_turn_ratio

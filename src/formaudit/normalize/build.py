@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from formaudit.models import FormBlock, FormSections, GridCell, IndicatorLine
-from formaudit.normalize.numbers import parse_number, repair_ocr_number
+from formaudit.normalize.numbers import comma_for_point, parse_number, repair_ocr_number
 from formaudit.normalize.text import clean_text, is_unreadable
 from formaudit.record import CellRef, DocumentError, Form, FundingRow, Goals, Indicator, Total
 from formaudit.vocabulary import label_key, vocabulary, weight_in_label
@@ -46,7 +46,8 @@ class FormBuilder:
             return None
         text, repairs = cell.text, list(cell.repairs)
         parsed = parse_number(text, percent_header=percent_header)
-        if parsed.value is None and not parsed.empty and cell.confidence < 1.0:  # read by OCR: try the safe repairs
+        if (parsed.value is None or comma_for_point(text)) and not parsed.empty and cell.confidence < 1.0:
+            # read by OCR, and unreadable or read wrong: try the safe repairs
             repaired = repair_ocr_number(text)
             if repaired is not None:
                 repairs.append(f"{text} -> {repaired}")

@@ -65,10 +65,21 @@ def parse_number(text: str | None, *, percent_header: bool = False) -> Number:
 _OCR_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "〇": "0", "l": "1", "I": "1", "|": "1", "。": ".", "．": "."})
 
 
+_COMMA_FOR_POINT = re.compile(r"^(-?\d+)[,，](\d{1,2}%?)$")
+
+
+def comma_for_point(text: str) -> bool:
+    """An OCR'd number with a comma where its decimal point is (135,09): it parses, to the wrong value."""
+    return bool(_COMMA_FOR_POINT.match(re.sub(r"\s+", "", text)))
+
+
 def repair_ocr_number(text: str) -> str | None:
     """A repaired reading of an OCR'd number cell, or None when there is nothing safe to repair."""
     squeezed = re.sub(r"(?<=\d)\s+(?=[\d.,%])|(?<=[\d.,])\s+(?=\d)", "", text.strip())
     repaired = squeezed.translate(_OCR_DIGIT_LOOKALIKES)
+    # a comma before the last one or two digits is no thousands separator (those group three): it is the
+    # decimal point, its dot read with a tail (135,09 is 135.09, not 13509)
+    repaired = _COMMA_FOR_POINT.sub(r"\1.\2", repaired)
     if repaired == text.strip():
         return None
     parsed = parse_number(repaired)
