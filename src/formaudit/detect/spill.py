@@ -38,16 +38,18 @@ def _paragraphs(runs: list[list[dict]]) -> list[list[list[dict]]]:
     (A space inside a line splits it into two runs and the paragraph there: not joined, as a
     spreadsheet writes neighbouring cells' text just as close.)"""
     paragraphs: list[list[list[dict]]] = []
+    last_extent = (0.0, 0.0)  # the last run's left and right, measured once
     for run in runs:
+        extent = (min(c["x0"] for c in run), max(c["x1"] for c in run))
         last = paragraphs[-1][-1] if paragraphs else None
         if last is not None:
-            x0, x1 = min(c["x0"] for c in run), max(c["x1"] for c in run)
-            lx0, lx1 = min(c["x0"] for c in last), max(c["x1"] for c in last)
             below = 0 < run[0]["top"] - last[0]["top"] <= PARAGRAPH_PITCH_EM * run[0]["size"]
-            if below and min(x1, lx1) > max(x0, lx0):
+            if below and min(extent[1], last_extent[1]) > max(extent[0], last_extent[0]):
                 paragraphs[-1].append(run)
+                last_extent = extent
                 continue
         paragraphs.append([run])
+        last_extent = extent
     return paragraphs
 
 
