@@ -396,6 +396,25 @@ def test_the_page_scan_settings_bound_what_is_looked_at(tmp_path):
     assert scan_pages(stamped, PageScanSettings(opacity_check_pixels=200 * 280 - 1))[0].covered == 0.0
 
 
+
+def test_the_page_scan_decodes_no_picture_past_the_callers_pixel_cap(tmp_path):
+    from formaudit.ingest.pdf import open_document, scan_document
+    from formaudit.pipeline import Options
+    from formaudit.settings import PageScanSettings
+
+    assert Options().page_scan == PageScanSettings()  # the default cap (150 Mpx) is above the scan's own
+    capped = Options(max_pixels=200 * 280 - 1).page_scan
+    assert capped.opacity_check_pixels == 200 * 280 - 1
+    pdf = tmp_path / "page.pdf"
+    _page_drawing(pdf, "under")
+    document = open_document(pdf)
+    try:
+        assert scan_document(document, capped)[0].covered == 0.0
+        assert scan_document(document, Options().page_scan)[0].covered == 1.0
+    finally:
+        document.close()
+
+
 # ---------------------------------------------------------------- a searchable scan's layer against its OCR
 
 

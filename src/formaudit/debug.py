@@ -56,7 +56,7 @@ def draw_debug(pdf: Path, out_dir: Path, options: Options = Options(), dpi: int 
     errors: list = []
     document = open_document(pdf)
     try:
-        scans = scan_document(document, options.settings.page_scan)
+        scans = scan_document(document, options.page_scan)
         check_rendered(document, scans, options.max_pixels)
         contents = read_pages(pdf, scans, options, errors, document)
     finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from formaudit.detect.forms import find_forms, form_left_open
@@ -36,7 +36,7 @@ from formaudit.limits import DEFAULT_MAX_MB, DEFAULT_MAX_MEGAPIXELS, DEFAULT_MAX
 from formaudit.models import PageContent
 from formaudit.normalize.build import build_form
 from formaudit.record import DocumentError, Record, Source
-from formaudit.settings import DEFAULT, Settings
+from formaudit.settings import DEFAULT, PageScanSettings, Settings
 from formaudit.validate.rules import audit
 
 log = logging.getLogger("formaudit")
@@ -67,6 +67,14 @@ class Options:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
                 raise ValueError(f"{name} must be a positive whole number or None, not {value!r}")
+
+    @property
+    def page_scan(self) -> PageScanSettings:
+        """The page scan's settings; it decodes no picture past max_pixels to see whether it is opaque."""
+        settings = self.settings.page_scan
+        if self.max_pixels is not None and self.max_pixels < settings.opacity_check_pixels:
+            return replace(settings, opacity_check_pixels=self.max_pixels)
+        return settings
 
 
 def pages_to_read(scans: list[PageScan]) -> Callable[[int, bool], bool]:
@@ -208,8 +216,7 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
         opened: dict = {}
         try:
             # the pages the reading will surely want stay loaded from the scan: their content is parsed once
-            scans, opened = scan_keeping(document, lambda s: may_hold_form(s) and not needs_ocr(s),
-                                         options.settings.page_scan)
+            scans, opened = scan_keeping(document, lambda s: may_hold_form(s) and not needs_ocr(s), options.page_scan)
             record.source.pages = len(scans)
             check_rendered(document, scans, options.max_pixels)
             contents = _read_document(path, scans, options, errors, document, opened)

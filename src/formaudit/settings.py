@@ -55,7 +55,7 @@ class PageScanSettings(_Checked):
     opaque_share: float = 0.99  # share of the picture's pixels that must be opaque for it to hide the text under it
     # a larger picture is not decoded to see whether it is opaque (a small stream may inflate to gigabytes): it is
     # then taken to hide nothing, and the page keeps its text layer as before
-    opacity_check_pixels: int = 60_000_000
+    opacity_check_pixels: int = 40_000_000  # an A4 page at 600 dpi is 35 Mpx (140 MB decoded with its alpha)
 
 
 @dataclass(frozen=True)
