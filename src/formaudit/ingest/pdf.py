@@ -230,21 +230,17 @@ class _DrawnAfter:
 
 def _picture_drawn_last(page: pypdfium2.PdfPage, settings: PageScanSettings) -> tuple[object, Box, _DrawnAfter] | None:
     """An image covering `page_image_share` of the page among its last `page_image_tail` objects, with what is
-    drawn after it; None where there is none (a text page, a logo, a picture drawn before the text)."""
+    drawn after it; None where there is none (a text page, a logo, a picture drawn before the text). Two C calls
+    an object on a text page: what is drawn after the picture is looked at only once there is one."""
     raw = pypdfium2.raw
-    get_object, get_type = raw.FPDFPage_GetObject, raw.FPDFPageObj_GetType
+    get_object, get_type, image = raw.FPDFPage_GetObject, raw.FPDFPageObj_GetType, raw.FPDF_PAGEOBJ_IMAGE
     count = raw.FPDFPage_CountObjects(page.raw)
-    texts: set[int] = set()
-    forms: list[Box] = []
     for index in range(count - 1, max(count - 1 - settings.page_image_tail, -1), -1):
         obj = get_object(page.raw, index)
-        kind = get_type(obj)
-        if kind == raw.FPDF_PAGEOBJ_TEXT:
-            texts.add(_address(obj))
-        elif kind == raw.FPDF_PAGEOBJ_FORM:
-            forms.append(_bounds(obj))
-        elif kind == raw.FPDF_PAGEOBJ_IMAGE and _covers_page(page, _bounds(obj), settings):
-            return obj, _bounds(obj), _DrawnAfter(frozenset(texts), tuple(forms))
+        if get_type(obj) == image and _covers_page(page, bounds := _bounds(obj), settings):
+            after = [(o, get_type(o)) for o in (get_object(page.raw, k) for k in range(index + 1, count))]
+            return obj, bounds, _DrawnAfter(frozenset(_address(o) for o, kind in after if kind == raw.FPDF_PAGEOBJ_TEXT),
+                                            tuple(_bounds(o) for o, kind in after if kind == raw.FPDF_PAGEOBJ_FORM))
     return None
 
 
