@@ -129,6 +129,60 @@ def test_a_searchable_scan_is_read_from_its_picture():
     assert extracted(pdf)["source"]["ocr_pages"] == len(scans)
     got, want = extracted(pdf)["forms"], truth_of(pdf)["forms"]
     assert len(got) == len(want) and all(not field_diffs(g, w) for g, w in zip(got, want))
+    # tesseract reads the digits right and the Chinese not at all (its layer has no Unicode for it here): the
+    # layer confirms number cells only
+    (check,) = extracted(pdf)["source"]["text_layer_check"]
+    cells = got[0]["cells"]
+    assert check["confirmed"] > 0 and cells["/funding/0/budget"].get("confirmed_by_text_layer") is True
+    assert "confirmed_by_text_layer" not in cells["/project_name"]
+
+
+def test_a_text_layer_drawn_visibly_under_its_page_image_is_a_searchable_scan():
+    """The OCR text drawn in render mode 0, the page image drawn over it (Kofax's and ABBYY's "text under the page
+    image"): the page shows its picture alone, so it is read from the picture, and the layer confirms the cells it
+    reads alike."""
+    from formaudit.ingest.pdf import INVISIBLE_SHARE, needs_ocr, scan_pages, searchable_scan
+
+    pdf = FIXTURES / "scan-searchable-text-under-image.pdf"
+    scans = scan_pages(pdf)
+    assert len(scans) == 2 and all(s.chars > 100 and s.invisible == 0.0 and s.covered >= INVISIBLE_SHARE for s in scans)
+    assert all(searchable_scan(s) and needs_ocr(s) for s in scans)
+    record = extracted(pdf)
+    assert record["source"]["ocr_pages"] == 2
+    got, want = record["forms"][0], truth_of(pdf)["forms"][0]
+    for key, fields in (("funding", FUNDING_FIELDS), ("indicators", INDICATOR_FIELDS)):
+        assert len(got[key]) == len(want[key])
+        for g, w in zip(got[key], want[key]):
+            assert {f: g.get(f) for f in fields if f in NUMERIC} == {f: w.get(f) for f in fields if f in NUMERIC}
+    assert got["total"] == want["total"] and finding_keys(got) == finding_keys(want)
+    checks = record["source"]["text_layer_check"]
+    assert [c["page"] for c in checks] == [1, 2] and all(c["confirmed"] > 5 * c["disagreeing"] for c in checks)
+    assert got["cells"]["/funding/0/executed"].get("confirmed_by_text_layer") is True
+
+
+def test_a_text_layer_confirms_the_cells_it_reads_right_and_is_not_used_where_it_is_wrong():
+    """An invisible layer with five cells misread (48 as 43, 9.60 as 9.80, 99% as 90%, 设备 as 设各): those keep the
+    OCR's reading, unconfirmed; the cells the layer reads alike are confirmed, and a finding resting on such a
+    cell is not uncertain for the engine's low score. The record reads as the digital original."""
+    from formaudit.validate.rules import OCR_CONFIDENCE_THRESHOLD
+
+    pdf = FIXTURES / "scan-searchable-layer-partly-wrong.pdf"
+    record = extracted(pdf)
+    got, want = record["forms"][0], truth_of(pdf)["forms"][0]
+    assert field_diffs(got, want) == [] and finding_keys(got) == finding_keys(want)
+    misread = {"/funding/0/executed": "48", "/funding/1/executed": "48", "/funding/0/score": "9.60",
+               "/indicators/1/actual": "99%", "/indicators/1/name": "设备完好率"}
+    for path, printed in misread.items():
+        assert norm(got["cells"][path]["text"]) == printed and "confirmed_by_text_layer" not in got["cells"][path], path
+    confirmed = {p for p, c in got["cells"].items() if c.get("confirmed_by_text_layer")}
+    assert {"/funding/0/budget", "/funding/0/rate", "/funding/1/rate", "/indicators/0/target", "/total/weight"} <= confirmed
+    (check,) = record["source"]["text_layer_check"]
+    assert check["page"] == 1 and check["disagreeing"] >= len(misread) and check["confirmed"] > 3 * check["disagreeing"]
+    resting = [f for f in got["findings"]
+               if any(got["cells"][p]["confidence"] < OCR_CONFIDENCE_THRESHOLD for p in f.get("involved", []) if p in got["cells"])]
+    assert resting, "no finding rests on a low-confidence cell: the fixture no longer shows the confirmation at work"
+    for f in resting:
+        assert all(p in confirmed for p in f["involved"] if p in got["cells"]) and not f.get("uncertain"), f
 
 
 def test_rules_faded_into_dashes_keep_their_rows_and_a_dropped_stroke_is_read_again():

@@ -15,6 +15,7 @@ from formaudit.detect.grid import grid_from_cells
 from formaudit.detect.scan_grid import rule_edges
 from formaudit.detect.text_rows import chunks_of
 from formaudit.settings import (
+    PageScanSettings,
     RuledTableSettings,
     ScanGridSettings,
     ScanImageSettings,
@@ -22,7 +23,7 @@ from formaudit.settings import (
     TextTableSettings,
 )
 
-STAGES = (RuledTableSettings, TextTableSettings, ScanImageSettings, ScanGridSettings)
+STAGES = (RuledTableSettings, TextTableSettings, ScanImageSettings, ScanGridSettings, PageScanSettings)
 SEED = FIXTURES / "wangcheng-cppcc-2020-self-evaluation.pdf"
 
 

@@ -309,6 +309,149 @@ def test_invisible_text_over_a_page_image_is_a_searchable_scan(tmp_path, mode, s
     assert searchable_scan(scan) is searchable and needs_ocr(scan) is searchable
 
 
+def _page_drawing(path, picture: str, alpha: int = 255) -> None:
+    """Ten lines of visible text (render mode 0) on an A4 page, and a picture: "under" a page image drawn after
+    the text (the text lies under it), "under-stamp" the same with a page number drawn over it, "background" a
+    page image drawn first (a letterhead), "logo" a small image drawn over the text's first line, "translucent"
+    a page image drawn after the text with a fill alpha of 0.3, "masked" one whose soft mask lets the text through
+    (pixels' alpha `alpha`), "top-half" an image over the top half of the page, where all the text stands."""
+    import io
+
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    def image(size=(200, 280), mode="RGB", fill=(230, 230, 230)):
+        buf = io.BytesIO()
+        Image.new(mode, size, fill).save(buf, "PNG")
+        return ImageReader(io.BytesIO(buf.getvalue()))
+
+    def text():
+        lines = c.beginText(72, 700)
+        lines.setFont("Helvetica", 12)
+        for k in range(10):
+            lines.textLine(f"Project self-evaluation 2021 budget 1,250,000.00 executed 95.82 row {k}")
+        c.drawText(lines)
+
+    c = canvas.Canvas(str(path), pagesize=(595, 842), invariant=1)
+    if picture == "background":
+        c.drawImage(image(), 0, 0, 595, 842)
+    text()
+    if picture in ("under", "under-stamp"):
+        c.drawImage(image(), 0, 0, 595, 842)
+    if picture == "under-stamp":
+        c.setFont("Helvetica", 9)
+        c.drawString(280, 20, "page 3")
+    if picture == "logo":
+        c.drawImage(image((40, 40)), 60, 660, 80, 80)
+    if picture == "translucent":
+        c.setFillAlpha(0.3)
+        c.drawImage(image(), 0, 0, 595, 842)
+    if picture == "masked":
+        c.drawImage(image(mode="RGBA", fill=(230, 230, 230, alpha)), 0, 0, 595, 842, mask="auto")
+    if picture == "top-half":
+        c.drawImage(image(), 0, 421, 595, 421)
+    c.save()
+
+
+@pytest.mark.parametrize("picture, searchable", [
+    ("under", True), ("under-stamp", True), ("top-half", True),
+    ("background", False), ("logo", False), ("translucent", False), ("masked", False),
+])
+def test_visible_text_that_a_page_image_drawn_after_it_covers_is_a_searchable_scan(tmp_path, picture, searchable):
+    """Render mode 0 under the page's picture (Kofax's and ABBYY's "text under the page image") is a searchable
+    scan; a logo, a letterhead drawn first, a picture that lets the text through are on a text page."""
+    from formaudit.ingest.pdf import INVISIBLE_SHARE, needs_ocr, scan_pages, searchable_scan
+
+    pdf = tmp_path / "page.pdf"
+    _page_drawing(pdf, picture, alpha=60)
+    (scan,) = scan_pages(pdf)
+    assert scan.chars > 400 and scan.invisible == 0.0
+    assert scan.covered >= INVISIBLE_SHARE if searchable else scan.covered == 0.0  # the page number shows
+    assert searchable_scan(scan) is searchable and needs_ocr(scan) is searchable
+    assert (scan.images == 1) is searchable  # a text page's images are not counted (a walk of every object)
+
+
+def test_a_soft_mask_opaque_throughout_hides_the_text_under_it(tmp_path):
+    from formaudit.ingest.pdf import scan_pages, searchable_scan
+
+    pdf = tmp_path / "page.pdf"
+    _page_drawing(pdf, "masked", alpha=255)
+    (scan,) = scan_pages(pdf)
+    assert scan.covered == 1.0 and searchable_scan(scan)
+
+
+def test_the_page_scan_settings_bound_what_is_looked_at(tmp_path):
+    """The picture must cover page_image_share of the page and stand among the last page_image_tail objects; a
+    picture larger than opacity_check_pixels is not decoded and hides nothing."""
+    from formaudit.ingest.pdf import scan_pages
+    from formaudit.settings import PageScanSettings
+
+    half, stamped = tmp_path / "half.pdf", tmp_path / "stamped.pdf"
+    _page_drawing(half, "top-half")
+    _page_drawing(stamped, "under-stamp")
+    assert scan_pages(half, PageScanSettings(page_image_share=0.6))[0].covered == 0.0
+    assert scan_pages(stamped, PageScanSettings(page_image_tail=1))[0].covered == 0.0  # the page number is last
+    assert scan_pages(stamped, PageScanSettings(page_image_tail=2))[0].covered > 0.9
+    assert scan_pages(stamped, PageScanSettings(opacity_check_pixels=200 * 280 - 1))[0].covered == 0.0
+
+
+
+def test_the_page_scan_decodes_no_picture_past_the_callers_pixel_cap(tmp_path):
+    from formaudit.ingest.pdf import open_document, scan_document
+    from formaudit.pipeline import Options
+    from formaudit.settings import PageScanSettings
+
+    assert Options().page_scan == PageScanSettings()  # the default cap (150 Mpx) is above the scan's own
+    capped = Options(max_pixels=200 * 280 - 1).page_scan
+    assert capped.opacity_check_pixels == 200 * 280 - 1
+    pdf = tmp_path / "page.pdf"
+    _page_drawing(pdf, "under")
+    document = open_document(pdf)
+    try:
+        assert scan_document(document, capped)[0].covered == 0.0
+        assert scan_document(document, Options().page_scan)[0].covered == 1.0
+    finally:
+        document.close()
+
+
+# ---------------------------------------------------------------- a searchable scan's layer against its OCR
+
+
+def _ocr_chars(text: str, x: float, top: float, score: float = 0.7) -> list[dict]:
+    return [dict(ch, confidence=score) for ch in place(text, x, top)]
+
+
+def test_cells_whose_layer_reads_the_ocr_text_are_confirmed_and_the_rest_counted():
+    from formaudit.detect.scan_layer import confirm_cells
+
+    boxes = [(0, 0, 100, 30), (100, 0, 200, 30), (0, 30, 100, 60), (100, 30, 200, 60), (0, 60, 100, 90), (100, 60, 200, 90)]
+    ocr = _ocr_chars("1689.4", 10, 10) + _ocr_chars("96.00%", 110, 10) + _ocr_chars("得分", 10, 40) \
+        + _ocr_chars("一", 110, 40)
+    grid = grid_from_cells(1, boxes, ocr, "ocr")
+    layer = place("1689.4", 12, 11) + place("９６．００％", 108, 9) + place("得 分", 10, 40) + place("—", 110, 40) \
+        + place("-", 110, 70)  # full-width forms and a space read alike; a dash the OCR did not see
+    check = confirm_cells([grid], layer)
+    by_text = {c.text: c.confirmed_by_layer for c in grid.cells}
+    assert by_text == {"1689.4": True, "96.00%": True, "得分": True, "一": False, "": False}
+    assert (check.confirmed, check.disagreeing) == (3, 2)  # the cell neither reader finds text in is not counted
+    assert [c.text for c in grid.cells if c.text] == ["1689.4", "96.00%", "得分", "一"]  # the OCR's reading stands
+
+
+def test_the_layer_is_placed_on_the_straightened_image_the_cells_were_found_on():
+    """A page scanned 2 degrees askew: the layer's characters, where the PDF stands, move with the correction."""
+    from formaudit.detect.scan_layer import on_corrected_image
+    from formaudit.ingest.scan import PreparedPage, skew_matrix
+
+    scale = 200 / 72
+    shape = (round(842 * scale), round(595 * scale))
+    prepared = PreparedPage(np.zeros(shape, np.uint8), scale, 0, 2.0, 595, 842, skew_matrix(shape, 2.0))
+    page_box = prepared.page_box((400, 100, 410, 110))  # a character's box on the corrected image, on the page
+    char = {"text": "4", "x0": page_box[0], "x1": page_box[2], "top": page_box[1], "bottom": page_box[3], "size": 10}
+    (moved,) = on_corrected_image([char], prepared)
+    assert abs((moved["x0"] + moved["x1"]) / 2 - 405) < 0.01 and abs((moved["top"] + moved["bottom"]) / 2 - 105) < 0.01
+
+
 def _two_rows_ink(rule_dashes: bool) -> tuple[np.ndarray, list]:
     """Two columns, two rows at 72 dpi scale 1 (points = pixels): the left column keeps its middle rule, the right one
     shows only pale dashes of it (rule_dashes) or paper."""

@@ -142,6 +142,18 @@ def test_low_ocr_confidence_makes_findings_uncertain():
     assert not getattr(found["/funding/1/rate"], "uncertain", False)
 
 
+def test_a_low_confidence_cell_its_text_layer_confirmed_makes_no_finding_uncertain():
+    """A searchable scan's own layer read the cell alike: two readers agree, whatever the OCR engine's score; the
+    record (re-audited by hand) carries that as the cell's confirmed_by_text_layer."""
+    form = seed_form()
+    form["cells"]["/funding/0/executed"] = {"page": 1, "text": "1689.4", "confidence": 0.62, "confirmed_by_text_layer": True}
+    found = {f.path: f for f in audit(Form.model_validate(form))}
+    assert not getattr(found["/funding/0/rate"], "uncertain", False)
+    form["cells"]["/funding/0/budget"] = {"page": 1, "text": "1763", "confidence": 0.7}  # another cell, not confirmed
+    found = {f.path: f for f in audit(Form.model_validate(form))}
+    assert found["/funding/0/rate"].uncertain is True and found["/funding/0/rate"].confidence == 0.7
+
+
 def test_recomputed_rate_is_rounded_half_up_in_value_and_message():
     """1689.4/1763 = 0.958253…: the contract's rule rounds it to 95.83%, as its example now shows."""
     rate = next(f for f in audit(Form.model_validate(seed_form())) if f.path == "/funding/0/rate")

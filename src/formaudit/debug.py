@@ -56,7 +56,7 @@ def draw_debug(pdf: Path, out_dir: Path, options: Options = Options(), dpi: int 
     errors: list = []
     document = open_document(pdf)
     try:
-        scans = scan_document(document)
+        scans = scan_document(document, options.page_scan)
         check_rendered(document, scans, options.max_pixels)
         contents = read_pages(pdf, scans, options, errors, document)
     finally:
@@ -146,4 +146,6 @@ def _page_dict(content: PageContent) -> dict:
         "grids": [{"bbox": g.bbox, "source": g.source, "columns": g.xs, "rows": g.ys,
                    "cells": [{k: v for k, v in asdict(c).items()} for c in g.cells]} for g in content.grids],
         "text_steps": asdict(content.text_steps) if content.text_steps is not None else None,
+        # a searchable scan read by OCR: its text layer against the reading (cells' confirmed_by_layer)
+        **({"layer_check": asdict(content.layer_check)} if content.layer_check is not None else {}),
     }

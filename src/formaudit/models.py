@@ -33,6 +33,8 @@ class GridCell:
     confidence: float = 1.0
     repairs: list[str] = field(default_factory=list)  # OCR misreads corrected, as "1 -> /"
     page_bbox: BBox | None = None  # for a scan: bbox on the page as it stands (bbox is on the straightened image)
+    # a searchable scan's own text layer reads the same text in this cell as the OCR did: two readers agree
+    confirmed_by_layer: bool = False
 
     @property
     def x0(self) -> float:
@@ -83,6 +85,15 @@ class TextTableSteps:
     boxes: list[BBox] = field(default_factory=list)  # the cells
 
 
+@dataclass(frozen=True)
+class LayerCheck:
+    """A searchable scan's text layer against the OCR reading of its picture, cell by cell (cells where both
+    read nothing are not counted)."""
+
+    confirmed: int  # cells whose layer text is the OCR's
+    disagreeing: int  # cells whose layer text differs (the OCR reading stands)
+
+
 @dataclass
 class PageContent:
     """What the detectors found on one page."""
@@ -95,6 +106,7 @@ class PageContent:
     kind: str = "text"  # text | scan
     unreadable_chars: int = 0
     text_steps: TextTableSteps | None = None  # how a rule-less table's cells were found, where one was
+    layer_check: LayerCheck | None = None  # a searchable scan read by OCR: its text layer checked against the reading
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from formaudit.detect.forms import find_forms, form_left_open
@@ -26,6 +26,7 @@ from formaudit.ingest.pdf import (
     needs_ocr,
     open_document,
     scan_keeping,
+    searchable_scan,
     sha256_of,
     unusable_text_layer,
 )
@@ -35,7 +36,7 @@ from formaudit.limits import DEFAULT_MAX_MB, DEFAULT_MAX_MEGAPIXELS, DEFAULT_MAX
 from formaudit.models import PageContent
 from formaudit.normalize.build import build_form
 from formaudit.record import DocumentError, Record, Source
-from formaudit.settings import DEFAULT, Settings
+from formaudit.settings import DEFAULT, PageScanSettings, Settings
 from formaudit.validate.rules import audit
 
 log = logging.getLogger("formaudit")
@@ -66,6 +67,14 @@ class Options:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
                 raise ValueError(f"{name} must be a positive whole number or None, not {value!r}")
+
+    @property
+    def page_scan(self) -> PageScanSettings:
+        """The page scan's settings; it decodes no picture past max_pixels to see whether it is opaque."""
+        settings = self.settings.page_scan
+        if self.max_pixels is not None and self.max_pixels < settings.opacity_check_pixels:
+            return replace(settings, opacity_check_pixels=self.max_pixels)
+        return settings
 
 
 def pages_to_read(scans: list[PageScan]) -> Callable[[int, bool], bool]:
@@ -118,7 +127,8 @@ def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: li
             continue
         try:
             if ocr:
-                content = read_scan(path, scan, *reader.size(scan.number), options.settings)
+                layer = text_layer_chars(reader, scan.number) if searchable_scan(scan) else None
+                content = read_scan(path, scan, *reader.size(scan.number), options.settings, layer)
             else:
                 page = reader.page(scan.number)
                 fold_chars(page.chars)  # radical code points -> ideographs, before anything reads the text
@@ -162,11 +172,33 @@ def read_text_page(path: Path, page: TextLayerPage, scan: PageScan, options: Opt
     return content, None
 
 
-def read_scan(path: Path, scan: PageScan, width: float, height: float, settings: Settings = DEFAULT) -> PageContent | None:
-    """The page's picture read by OCR; None when it holds no ruled table."""
+def read_scan(path: Path, scan: PageScan, width: float, height: float, settings: Settings = DEFAULT,
+              layer: list[dict] | None = None) -> PageContent | None:
+    """The page's picture read by OCR; None when it holds no ruled table. `layer`: a searchable scan's own text
+    layer, which confirms the cells it reads alike (detect/scan_layer.py) and is never used as text."""
     from formaudit.detect.scan_grid import read_scanned_page
 
-    return read_scanned_page(path, scan.number, width, height, settings)
+    return read_scanned_page(path, scan.number, width, height, settings, layer)
+
+
+def text_layer_chars(reader, number: int) -> list[dict] | None:
+    """A searchable scan's text layer as the text-layer path reads it: characters in page points; None where it
+    cannot be read (the layer only confirms cells: the picture is read without it)."""
+    try:
+        page = reader.page(number)
+    except (MemoryError, SystemError):
+        raise  # the caller's memory cap (see _read_wanted)
+    except Exception:  # noqa: BLE001 - a broken layer must not cost the page its OCR reading
+        log.debug("page %d: the text layer of a searchable scan could not be read", number, exc_info=True)
+        return None
+    fold_chars(page.chars)
+    return page.chars
+
+
+def layer_checks(contents: list[PageContent]) -> list[dict]:
+    """Per searchable-scan page read by OCR: how many cells its text layer confirmed, and where it disagreed."""
+    return [{"page": c.number, "confirmed": c.layer_check.confirmed, "disagreeing": c.layer_check.disagreeing}
+            for c in contents if c.layer_check is not None]
 
 
 def camelot_cells(path: Path, page: TextLayerPage) -> list[list[tuple[float, float, float, float]]]:
@@ -187,7 +219,7 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
         opened: dict = {}
         try:
             # the pages the reading will surely want stay loaded from the scan: their content is parsed once
-            scans, opened = scan_keeping(document, lambda s: may_hold_form(s) and not needs_ocr(s))
+            scans, opened = scan_keeping(document, lambda s: may_hold_form(s) and not needs_ocr(s), options.page_scan)
             record.source.pages = len(scans)
             check_rendered(document, scans, options.max_pixels)
             contents = _read_document(path, scans, options, errors, document, opened)
@@ -195,6 +227,9 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
             PdfiumReader(document, opened).close()  # what an error left open (each page is closed once)
             document.close()
         record.source.ocr_pages = sum(1 for c in contents if c.kind == "scan")  # pages read from their picture
+        checks = layer_checks(contents)
+        if checks:  # only where a searchable scan was read: every other record keeps its shape
+            record.source.text_layer_check = checks
         for block in find_forms(contents):
             form, build_errors = build_form(block, split_sections(block))
             form.findings = audit(form)

@@ -8,7 +8,7 @@ the resolution a page is read at by `px()`. Defaults are what the fixtures and t
 corpus were measured with; change one and `make test` says what it costs.
 
 `Settings.from_toml()` reads overrides from a TOML file with one table per stage
-([ruled], [text], [scan_image], [scan_grid]); an unknown stage or name is an error.
+([ruled], [text], [scan_image], [scan_grid], [page_scan]); an unknown stage or name is an error.
 """
 
 from __future__ import annotations
@@ -39,6 +39,23 @@ class _Checked:
 def _scaled(pixels_at_reference: float, dpi: float, reference_dpi: int) -> int:
     """A length in pixels chosen at reference_dpi, at dpi: never below one pixel."""
     return max(1, round(pixels_at_reference * dpi / reference_dpi))
+
+
+@dataclass(frozen=True)
+class PageScanSettings(_Checked):
+    """The cheap scan of every page (ingest/pdf.py): telling a searchable scan whose text layer lies under its
+    picture (Kofax's and ABBYY's "text under the page image") from a text page that shows a picture."""
+
+    _FRACTIONS = frozenset({"page_image_share", "opaque_share"})
+
+    page_image_share: float = 0.5  # an image covering this share of the page is its picture, not a logo or a seal
+    # objects looked at from the end of the page's content for that picture: a producer putting it over the text
+    # draws it last, under a few stamps at most (a page number); a text page pays for no more than these
+    page_image_tail: int = 32
+    opaque_share: float = 0.99  # share of the picture's pixels that must be opaque for it to hide the text under it
+    # a larger picture is not decoded to see whether it is opaque (a small stream may inflate to gigabytes): it is
+    # then taken to hide nothing, and the page keeps its text layer as before
+    opacity_check_pixels: int = 40_000_000  # an A4 page at 600 dpi is 35 Mpx (140 MB decoded with its alpha)
 
 
 @dataclass(frozen=True)
@@ -192,6 +209,7 @@ class Settings:
     text: TextTableSettings = field(default_factory=TextTableSettings)
     scan_image: ScanImageSettings = field(default_factory=ScanImageSettings)
     scan_grid: ScanGridSettings = field(default_factory=ScanGridSettings)
+    page_scan: PageScanSettings = field(default_factory=PageScanSettings)
 
     @classmethod
     def from_mapping(cls, tables: dict) -> Settings:

@@ -19,6 +19,7 @@ from formaudit.detect.cells import intersections_to_cells
 from formaudit.detect.grid import _inside, grid_from_cells, text_lines
 from formaudit.detect.scan_breaks import close_page_breaks
 from formaudit.detect.scan_labels import reread_short_labels
+from formaudit.detect.scan_layer import confirm_cells, on_corrected_image
 from formaudit.detect.scan_lines import read_unread_lines
 from formaudit.detect.scan_rows import restore_lost_rows
 from formaudit.detect.scan_strokes import keep_strokes_in_numbers
@@ -207,8 +208,9 @@ def cells_with_breaks_closed(edges: list[dict], lines: list, scale: float,
 
 
 def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, edges: list[dict],
-                  settings: Settings = DEFAULT) -> PageContent:
-    """OCR a page whose ink mask and rules are known; they are found again only if the page had to be turned."""
+                  settings: Settings = DEFAULT, layer: list[dict] | None = None) -> PageContent:
+    """OCR a page whose ink mask and rules are known; they are found again only if the page had to be turned.
+    `layer`: a searchable scan's own text-layer characters (page points), checked against the OCR cell by cell."""
     upright, reading = upright_reading(prepared, settings, ink)
     grid_settings = settings.scan_grid
     if upright is not prepared:
@@ -226,18 +228,20 @@ def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, edges: l
         for cell in grid.cells:  # the record's boxes are on the page as the PDF stands, not on the corrected image
             cell.page_bbox = prepared.page_box(cell.bbox)
     grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
+    check = confirm_cells(grids, on_corrected_image(layer, prepared), settings.ruled) if layer is not None else None
     outside = [ch for ch in chars if not any(_inside(ch, g.bbox, settings.ruled.inside_pad) for g in grids)]
     return PageContent(number, prepared.width_pt, prepared.height_pt, grids, text_lines(number, outside, settings.ruled),
-                       kind="scan")
+                       kind="scan", layer_check=check)
 
 
 def read_scanned_page(path: Path, number: int, width_pt: float, height_pt: float,
-                      settings: Settings = DEFAULT) -> PageContent | None:
-    """A scanned page's grid and text, or None when the page holds no ruled table (nothing to OCR)."""
+                      settings: Settings = DEFAULT, layer: list[dict] | None = None) -> PageContent | None:
+    """A scanned page's grid and text, or None when the page holds no ruled table (nothing to OCR). `layer`: a
+    searchable scan's text-layer characters, checked against the OCR reading (detect/scan_layer.py)."""
     prepared = prepare(path, number, width_pt, height_pt, settings.scan_image)
     ink = binary(prepared.image, settings.scan_image)
     # a cheap look before OCR: is there a ruled table at all?
     edges = rule_edges(ink, prepared.scale, settings.scan_grid)
     if not cell_boxes(edges, settings.scan_grid):
         return None
-    return read_prepared(prepared, number, ink, edges, settings)
+    return read_prepared(prepared, number, ink, edges, settings, layer)

@@ -6,6 +6,7 @@ rules are read only on pages that may hold a form, from the same open document.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import logging
 import re
@@ -13,9 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pypdfium2
 
 from formaudit.ingest.chars import fold_text
+from formaudit.settings import DEFAULT, PageScanSettings
+
+PAGE_SCAN = DEFAULT.page_scan
 
 # pdfminer prints "Could not get FontBBox from font descriptor" once per character on many
 # Chinese PDFs: keep its real errors, drop the noise.
@@ -69,6 +74,8 @@ class PageScan:
     invisible: float = 0.0  # share of characters drawn invisibly (render mode 3): an OCR layer over a picture
     # another page of the document has a text layer that cannot be read (the same fonts without a Unicode map)
     in_unreadable_document: bool = False
+    # share of characters an opaque picture of the page, drawn after them, hides: a text layer under its picture
+    covered: float = 0.0
 
 
 # What PDFium returns for glyphs it cannot map: control characters, glyph ids shown as Latin-1
@@ -94,12 +101,13 @@ def open_document(path: Path) -> pypdfium2.PdfDocument:
 OpenPage = tuple[pypdfium2.PdfPage, pypdfium2.PdfTextPage]
 
 
-def scan_document(doc: pypdfium2.PdfDocument) -> list[PageScan]:
+def scan_document(doc: pypdfium2.PdfDocument, settings: PageScanSettings = PAGE_SCAN) -> list[PageScan]:
     """Page count and each page's text, via PDFium."""
-    return scan_keeping(doc, None)[0]
+    return scan_keeping(doc, None, settings)[0]
 
 
-def scan_keeping(doc: pypdfium2.PdfDocument, keep: Callable[[PageScan], bool] | None) -> tuple[list[PageScan], dict[int, OpenPage]]:
+def scan_keeping(doc: pypdfium2.PdfDocument, keep: Callable[[PageScan], bool] | None,
+                 settings: PageScanSettings = PAGE_SCAN) -> tuple[list[PageScan], dict[int, OpenPage]]:
     """The page scan; the pages `keep` chooses stay open (page and text page), so that reading them parses
     their content once. The caller closes the kept pages (text page first)."""
     scans = []
@@ -110,14 +118,17 @@ def scan_keeping(doc: pypdfium2.PdfDocument, keep: Callable[[PageScan], bool] | 
         try:
             textpage = page.get_textpage()
             text = textpage.get_text_range()
-            invisible = invisible_share(textpage) if text.strip() else 0.0
-            # images matter only where there is no visible text (a scan, a searchable scan); counting them
-            # costs a walk of all objects
-            images = 0 if text.strip() and invisible < INVISIBLE_SHARE else sum(
+            has_text = bool(text.strip())
+            invisible = invisible_share(textpage) if has_text else 0.0
+            covered = covered_share(doc, page, textpage, settings) if has_text and invisible < INVISIBLE_SHARE else 0.0
+            # images matter only where no text shows (a scan, a searchable scan); counting them costs a walk of
+            # all objects
+            shown = has_text and invisible < INVISIBLE_SHARE and covered < INVISIBLE_SHARE
+            images = 0 if shown else sum(
                 1 for obj in page.get_objects(max_depth=1) if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE)
             squeezed = fold_text(re.sub(r"\s+", "", text))
             garbled = len(_GARBLED.findall(squeezed)) / len(squeezed) if squeezed else 0.0
-            scan = PageScan(i + 1, squeezed, len(squeezed), images, round(garbled, 3), invisible)
+            scan = PageScan(i + 1, squeezed, len(squeezed), images, round(garbled, 3), invisible, covered=covered)
             scans.append(scan)
             if keep is not None and keep(scan):
                 kept[scan.number], page, textpage = (page, textpage), None, None
@@ -137,7 +148,7 @@ def judged_by_document(scans: list[PageScan]) -> list[PageScan]:
     return [replace(s, in_unreadable_document=True) for s in scans]
 
 
-INVISIBLE_SHARE = 0.8  # a page whose text is this much invisible is a searchable scan: its picture is the page
+INVISIBLE_SHARE = 0.8  # a page whose text is this much invisible (or hidden under its picture) is a searchable scan
 _INVISIBLE_SAMPLE = 64  # characters looked at: an OCR layer is invisible throughout
 
 
@@ -159,11 +170,138 @@ def invisible_share(textpage: pypdfium2.PdfTextPage) -> float:
     return round(hidden / seen, 3) if seen else 0.0
 
 
-def scan_pages(path: Path) -> list[PageScan]:
+# ---------------------------------------------------------------- a text layer under the page's picture
+#
+# Not every searchable scan hides its OCR text by render mode 3. Kofax's OCR writes "Text Under Image" by
+# default: "the recognized text is saved under the entire page image" (Tungsten/Kofax Capture's PDF Image + Text
+# output settings); ABBYY FineReader's searchable PDF option is "Text under the page image" (FineReader 14
+# user guide, "Types of PDF documents"); a page whose content stream "looks like filled with normal text, and
+# towards its very end an image display command appears" is PyMuPDF's maintainer's description of such files
+# (pymupdf/PyMuPDF#453). The text may then be drawn in render mode 0, visible to every extractor, while the
+# opaque picture drawn after it is what the page shows. A text layer clipped away or placed outside the page
+# is what figures, charts and printers' slugs leave (pdfalto#254, pdf-inspector#539, PdfPig#622), not OCR
+# producers: no such test is made here.
+
+
+def covered_share(doc: pypdfium2.PdfDocument, page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage,
+                  settings: PageScanSettings = PAGE_SCAN) -> float:
+    """The share of characters, from an even sample, that an opaque picture of the page drawn after them hides.
+    Cheap on a text page: only the last `page_image_tail` objects are looked at, and a picture is decoded (to see
+    that it is opaque: a translucent watermark hides nothing) only where it would make the page a scan."""
+    found = _picture_drawn_last(page, settings)
+    if found is None:
+        return 0.0
+    image, bounds, drawn_after = found
+    share = _share_under(textpage, bounds, drawn_after)
+    if share >= INVISIBLE_SHARE and not _opaque(doc, page, image, settings):
+        return 0.0
+    return share
+
+
+Box = tuple[float, float, float, float]  # left, bottom, right, top in PDF user space (PDFium's page space)
+
+
+def _address(handle) -> int:
+    return ctypes.cast(handle, ctypes.c_void_p).value or 0
+
+
+def _bounds(obj) -> Box:
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    pypdfium2.raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
+    return left.value, bottom.value, right.value, top.value
+
+
+def _overlap(a: Box, b: Box) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _inside(box: Box, x: float, y: float) -> bool:
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
+@dataclass(frozen=True)
+class _DrawnAfter:
+    """What a page draws after its picture: text objects (by address) and the boxes of form XObjects, whose
+    own text PDFium's text page names by the inner object."""
+
+    texts: frozenset[int]
+    forms: tuple[Box, ...]
+
+
+def _picture_drawn_last(page: pypdfium2.PdfPage, settings: PageScanSettings) -> tuple[object, Box, _DrawnAfter] | None:
+    """An image covering `page_image_share` of the page among its last `page_image_tail` objects, with what is
+    drawn after it; None where there is none (a text page, a logo, a picture drawn before the text). Two C calls
+    an object on a text page: what is drawn after the picture is looked at only once there is one."""
+    raw = pypdfium2.raw
+    get_object, get_type, image = raw.FPDFPage_GetObject, raw.FPDFPageObj_GetType, raw.FPDF_PAGEOBJ_IMAGE
+    count = raw.FPDFPage_CountObjects(page.raw)
+    for index in range(count - 1, max(count - 1 - settings.page_image_tail, -1), -1):
+        obj = get_object(page.raw, index)
+        if get_type(obj) == image and _covers_page(page, bounds := _bounds(obj), settings):
+            after = [(o, get_type(o)) for o in (get_object(page.raw, k) for k in range(index + 1, count))]
+            return obj, bounds, _DrawnAfter(frozenset(_address(o) for o, kind in after if kind == raw.FPDF_PAGEOBJ_TEXT),
+                                            tuple(_bounds(o) for o, kind in after if kind == raw.FPDF_PAGEOBJ_FORM))
+    return None
+
+
+def _covers_page(page: pypdfium2.PdfPage, bounds: Box, settings: PageScanSettings) -> bool:
+    rect = pypdfium2.raw.FS_RECTF()
+    if not pypdfium2.raw.FPDF_GetPageBoundingBox(page.raw, rect):
+        return False
+    page_box = (rect.left, rect.bottom, rect.right, rect.top)
+    area = _overlap(page_box, page_box)
+    return area > 0 and _overlap(bounds, page_box) >= settings.page_image_share * area
+
+
+def _share_under(textpage: pypdfium2.PdfTextPage, picture: Box, after: _DrawnAfter) -> float:
+    """The share of characters, from an even sample, drawn before the picture and standing inside it."""
+    raw = pypdfium2.raw
+    count = raw.FPDFText_CountChars(textpage.raw)
+    step = max(1, count // _INVISIBLE_SAMPLE)
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    seen = hidden = 0
+    for index in range(0, count, step):
+        text_object = raw.FPDFText_GetTextObject(textpage.raw, index)
+        if not text_object:  # a space or line break PDFium inferred
+            continue
+        seen += 1
+        if _address(text_object) in after.texts:
+            continue
+        raw.FPDFText_GetCharBox(textpage.raw, index, left, right, bottom, top)
+        x, y = (left.value + right.value) / 2, (bottom.value + top.value) / 2
+        hidden += _inside(picture, x, y) and not any(_inside(form, x, y) for form in after.forms)
+    return round(hidden / seen, 3) if seen else 0.0
+
+
+def _opaque(doc: pypdfium2.PdfDocument, page: pypdfium2.PdfPage, image, settings: PageScanSettings) -> bool:
+    """The picture hides what is under it: no transparency in its graphics state, and (decoded with its soft
+    mask) `opaque_share` of its pixels fully opaque. A picture too large to decode here is taken to hide nothing."""
+    raw = pypdfium2.raw
+    width, height = ctypes.c_uint(), ctypes.c_uint()
+    if not raw.FPDFImageObj_GetImagePixelSize(image, width, height) \
+            or width.value * height.value > settings.opacity_check_pixels or raw.FPDFPageObj_HasTransparency(image):
+        return False
+    bitmap = raw.FPDFImageObj_GetRenderedBitmap(doc.raw, page.raw, image)
+    if not bitmap:
+        return False
+    try:
+        if raw.FPDFBitmap_GetFormat(bitmap) != raw.FPDFBitmap_BGRA:
+            return True  # no alpha channel at all
+        w, h, stride = raw.FPDFBitmap_GetWidth(bitmap), raw.FPDFBitmap_GetHeight(bitmap), raw.FPDFBitmap_GetStride(bitmap)
+        if w <= 0 or h <= 0:
+            return False
+        buffer = ctypes.cast(raw.FPDFBitmap_GetBuffer(bitmap), ctypes.POINTER(ctypes.c_uint8))
+        alpha = np.ctypeslib.as_array(buffer, shape=(h, stride))[:, 3:4 * w:4]
+        return int(np.count_nonzero(alpha == 255)) >= settings.opaque_share * alpha.size
+    finally:
+        raw.FPDFBitmap_Destroy(bitmap)
+
+
+def scan_pages(path: Path, settings: PageScanSettings = PAGE_SCAN) -> list[PageScan]:
     """Page count and each page's text of a PDF not yet open."""
     doc = open_document(path)
     try:
-        return scan_document(doc)
+        return scan_document(doc, settings)
     finally:
         doc.close()
 
@@ -196,8 +334,9 @@ def unusable_text_layer(scan: PageScan) -> bool:
 
 
 def searchable_scan(scan: PageScan) -> bool:
-    """A picture of the page under an invisible OCR layer: the picture is what the page shows."""
-    return scan.invisible >= INVISIBLE_SHARE and scan.images > 0
+    """A picture of the page with an OCR layer drawn invisibly, or hidden under the picture: the picture is what
+    the page shows."""
+    return (scan.invisible >= INVISIBLE_SHARE or scan.covered >= INVISIBLE_SHARE) and scan.images > 0
 
 
 def needs_ocr(scan: PageScan) -> bool:

@@ -37,6 +37,15 @@ class PreparedPage:
         return (round(float(xs.min()) / self.scale, 2), round(float(ys.min()) / self.scale, 2),
                 round(float(xs.max()) / self.scale, 2), round(float(ys.max()) / self.scale, 2))
 
+    def corrected_points(self, points: np.ndarray) -> np.ndarray:
+        """Points on the page as the PDF stands (an N×2 array in points, top-left origin) -> the same points on the
+        corrected image (points): page_box's way back."""
+        if len(points) == 0:
+            return np.zeros((0, 2))
+        pixels = np.hstack([np.asarray(points, dtype=float) * self.scale, np.ones((len(points), 1))])
+        moved = pixels @ self.to_corrected.T
+        return moved[:, :2] / self.scale
+
 
 def render(path: Path, page_number: int, dpi: int = SCAN_IMAGE.dpi) -> np.ndarray:
     """The page as an RGB array."""

@@ -32,11 +32,18 @@ class FormBuilder:
     cells: dict[str, CellRef] = field(default_factory=dict)
     errors: list[DocumentError] = field(default_factory=list)
 
-    def note(self, path: str, cell: GridCell | None, text: str | None = None, **extra) -> None:
+    def note(self, path: str, cell: GridCell | None, text: str | None = None, *, joined: list[GridCell] | None = None,
+             **extra) -> None:
+        """The value's CELL; `joined`: every cell its text was read from (a row a page break cut, a target printed
+        over columns), when more than one."""
         if cell is None:
             return
         if cell.repairs and "ocr_repairs" not in extra:
             extra["ocr_repairs"] = cell.repairs
+        read = [c for c in joined or [cell] if c.text.strip()] or [cell]
+        if all(c.confirmed_by_layer for c in read):
+            # a searchable scan's text layer read the same text: two readers agree (validate/rules.mark_uncertain)
+            extra["confirmed_by_text_layer"] = True
         self.cells[path] = CellRef(page=cell.page, bbox=list(cell.page_bbox or cell.bbox), text=cell.text if text is None else text,
                                    confidence=round(cell.confidence, 4), **extra)
 
@@ -71,11 +78,11 @@ class FormBuilder:
             self.errors.append(DocumentError(code="UNREADABLE_TEXT", page=page,
                                              message=f"{path}: the font has no Unicode map, text not guessed: {raw[:40]!r}"))
             if cells:
-                self.note(path, cells[0], raw)
+                self.note(path, cells[0], raw, joined=cells)
             return None
         value = clean_text(raw)
         if value is not None and cells:
-            self.note(path, cells[0], raw)
+            self.note(path, cells[0], raw, joined=cells)
         return value
 
     # ------------------------------------------------------------------ parts
@@ -191,7 +198,7 @@ class FormBuilder:
         if is_unreadable("".join(p or "" for p in parts)):
             return self.text(path, cells)
         first = next(c for n in names for c in line.values.get(n, []) if c.text)
-        self.note(path, first, "".join(c.text for c in cells))
+        self.note(path, first, "".join(c.text for c in cells), joined=cells)
         return "".join(p for p in parts if p)
 
     @staticmethod

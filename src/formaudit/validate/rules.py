@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from formaudit.record import Finding, Form
+from formaudit.record import CellRef, Finding, Form
 from formaudit.validate import funding, indicators
 from formaudit.validate.catalog import LANGUAGES, MESSAGE_LANGUAGE, WORDS
 
@@ -42,9 +42,16 @@ BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
 SEVERITY: dict[str, str] = {r.code: r.severity for r in RULES}
 
 
+def confirmed(cell: CellRef) -> bool:
+    """A cell of a searchable scan whose own text layer read the same text as the OCR: two readers agree."""
+    return (cell.model_extra or {}).get("confirmed_by_text_layer") is True
+
+
 def mark_uncertain(form: Form, found: Finding) -> Finding:
-    """A finding that rests on a cell read by OCR below the threshold says so, with the lowest confidence."""
-    confidences = [form.cells[p].confidence for p in getattr(found, "involved", []) if p in form.cells]
+    """A finding that rests on a cell read by OCR below the threshold says so, with the lowest confidence. A cell
+    the page's text layer confirmed is not in doubt, whatever the engine's confidence."""
+    confidences = [form.cells[p].confidence for p in getattr(found, "involved", [])
+                   if p in form.cells and not confirmed(form.cells[p])]
     if confidences and min(confidences) < OCR_CONFIDENCE_THRESHOLD:
         found.uncertain = True
         found.confidence = round(min(confidences), 4)
