@@ -76,6 +76,7 @@ class TextTableSettings(_Checked):
     anchor_blocks: int = 3  # a row of this many cells measures the padding between rows' text
     squeezed_label_pads: float = 3.0  # a label whose neighbours' text is closer than this many paddings sits between rows
     tall_block_em: float = 0.2  # a block reaching this far into a neighbour row's text is a merged label
+    merged_label_height: float = 1.5  # a block this many times taller than its row's usual text is a merged label
     region_gap_pitches: float = 2.5  # a vertical gap wider than this (in row pitches) ends the table
     default_pitch: float = 20.0  # pt: the row pitch assumed when a table has one row
     min_rows: int = 3  # fewer rows than this is not a table
