@@ -18,11 +18,12 @@ from formaudit.settings import (
     RuledTableSettings,
     ScanGridSettings,
     ScanImageSettings,
+    ScanTextSettings,
     Settings,
     TextTableSettings,
 )
 
-STAGES = (RuledTableSettings, TextTableSettings, ScanImageSettings, ScanGridSettings)
+STAGES = (RuledTableSettings, TextTableSettings, ScanImageSettings, ScanGridSettings, ScanTextSettings)
 SEED = FIXTURES / "wangcheng-cppcc-2020-self-evaluation.pdf"
 
 

@@ -7,6 +7,8 @@ vertically in its cell, a label of a merged cell centred over the rows it covers
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -426,3 +428,94 @@ def test_a_page_too_short_to_judge_takes_its_documents_verdict_on_the_text_layer
     readable = PageScan(1, "x" * 600, 600, 0, garbled=0.0)
     assert [needs_ocr(s) for s in judged_by_document([readable, short_tail])] == [False, False]
     assert not needs_ocr(judged_by_document([garbled_page, PageScan(2, "", 0, 0)])[1])  # an empty page stays empty
+
+
+# ---------------------------------------------------------------- scans with no rules: judged, straightened, measured
+
+
+def test_a_label_merged_over_rows_does_not_shrink_the_padding_between_rows():
+    """项目资金（万元） wrapped over two lines beside one row reaches into the padding above and below it: it is no
+    measure of that padding. Measured from it, the padding looks a fraction of itself, and a label centred on the
+    boundary of two later rows (绩效指标) no longer looks squeezed between them: it would become a row of its own."""
+    chars = []
+    for r in range(5):
+        top = 100 + 20 * r
+        for c, word in enumerate(["甲项", "乙项", "丙项"]):
+            chars += centred(f"{word}{r}", 100 + 80 * c, 180 + 80 * c, top, top + 20)
+    chars += place("项目资金", 10, 117.8) + place("万元", 10, 132.2)  # two lines, centred on row 1 (120-140)
+    chars += centred("绩效指标", 10, 90, 170, 190)  # centred on the boundary of rows 3 and 4
+    rows, lone = rows_of(_blocks(chars))
+    assert [b.text for b in lone] == ["绩效指标"]
+    assert len(rows) == 5
+
+
+def _quad(x0: float, y0: float, x1: float, y1: float, lean: float = 0.0) -> tuple:
+    """A detector line's four corners, the box leaning by `lean` degrees about its top-left corner."""
+    dy = math.tan(math.radians(lean)) * (x1 - x0)
+    return ((x0, y0), (x1, y0 + dy), (x1, y1 + dy), (x0, y1))
+
+
+def _lines_of_a_form(lean: float = 0.0) -> list[tuple]:
+    """Twelve rows of four cells' text (a form's), 40 px apart, leaning by `lean` across the page."""
+    slope = math.tan(math.radians(lean))
+    return [_quad(x, 100 + 40 * r + slope * x, x + 150, 130 + 40 * r + slope * x, lean)
+            for r in range(12) for x in (100, 400, 700, 1000)]
+
+
+def _lines_of_prose(lean: float = 0.0) -> list[tuple]:
+    """Thirty lines of a paragraph, each the width of the text, and a heading and a page number."""
+    lines = [_quad(100, 100 + 40 * r, 1500, 130 + 40 * r, lean) for r in range(30)]
+    return lines + [_quad(100, 40, 400, 70, lean), _quad(780, 1400, 820, 1430, lean)]
+
+
+@pytest.mark.parametrize("lean", [0.0, 1.5, -2.5])
+def test_a_page_of_cells_looks_like_a_form_and_prose_does_not(lean):
+    from formaudit.detect.scan_text import line_lean, looks_like_form
+
+    form, prose = _lines_of_a_form(lean), _lines_of_prose(lean)
+    assert line_lean(prose) == pytest.approx(lean, abs=0.01)
+    assert looks_like_form(form, line_lean(form)) and not looks_like_form(prose, line_lean(prose))
+    # two columns of prose stand two to a row: no form either
+    columns = [_quad(x, 100 + 40 * r, x + 650, 130 + 40 * r) for r in range(30) for x in (100, 850)]
+    assert not looks_like_form(columns, 0.0)
+
+
+def test_a_form_leaning_across_the_page_keeps_its_rows():
+    """At 2.5° a row's last cell stands 40 px lower than its first, a whole row's pitch: rows are found square to
+    the page's lean, not on the page's own axes."""
+    from formaudit.detect.scan_text import rows_of_lines
+
+    lines = _lines_of_a_form(2.5)
+    assert [len(row) for row in rows_of_lines(lines, 2.5)] == [4] * 12
+
+
+@pytest.mark.parametrize("angle", [0.8, -1.5])
+def test_skew_of_a_page_with_no_rules_is_read_from_its_text_lines(angle):
+    """Lines of text broken into characters (no long run of ink a rule's search could keep): from the detector's
+    rough estimate, the angle that makes their rows of ink most peaked."""
+    from formaudit.ingest.scan import straighten, text_skew
+
+    ink = np.zeros((1600, 1400), dtype=np.uint8)
+    for y in range(150, 1450, 45):
+        for x in range(150, 1250, 30):
+            ink[y:y + 22, x:x + 22] = 255  # a character's ink, 8 px apart from the next
+    turned = 255 - straighten(255 - ink, angle)
+    assert text_skew(turned, -angle + 0.3) == pytest.approx(-angle, abs=0.06)
+
+
+def test_ocr_characters_are_as_tall_as_their_line_s_ink():
+    """The detector's line box is about twice as tall as its text: the characters are given their ink's height; a
+    line of a dash alone (its ink a stroke) the page's usual height of text, about its middle."""
+    from formaudit.detect.scan_text import ink_chars
+    from formaudit.ingest.ocr import OcrChar
+
+    ink = np.zeros((300, 600), dtype=np.uint8)
+    for x in range(100, 220, 30):
+        ink[100:124, x:x + 24] = 255  # four ideographs, 24 px tall, in a line box 100-124 padded to 88-136
+    ink[210:213, 400:424] = 255  # a dash, in a line box 196-226
+    found = [OcrChar(ch, 0.9, (x, 88, x + 24, 136), line=0) for ch, x in zip("项目资金", range(100, 220, 30))]
+    found.append(OcrChar("—", 0.9, (400, 196, 424, 226), line=1))
+    chars = ink_chars(found, ink, scale=2.0)
+    assert [(c["top"], c["bottom"]) for c in chars[:4]] == [(50.0, 62.0)] * 4  # the ink: 100-124 px, in points
+    assert chars[4]["bottom"] - chars[4]["top"] == pytest.approx(12.0)  # a dash as tall as the text
+    assert (chars[4]["top"] + chars[4]["bottom"]) / 2 == pytest.approx(105.75)  # about its ink's middle (211.5 px)

@@ -115,7 +115,8 @@ def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: li
             continue
         try:
             if ocr:
-                content = read_scan(path, scan, *reader.size(scan.number), options.settings)
+                content, carried = read_scan(path, scan, *reader.size(scan.number), options.settings,
+                                             previous_header, form_open)
             else:
                 page = reader.page(scan.number)
                 fold_chars(page.chars)  # radical code points -> ideographs, before anything reads the text
@@ -159,11 +160,16 @@ def read_text_page(path: Path, page: TextLayerPage, scan: PageScan, options: Opt
     return content, None
 
 
-def read_scan(path: Path, scan: PageScan, width: float, height: float, settings: Settings = DEFAULT) -> PageContent | None:
-    """The page's picture read by OCR; None when it holds no ruled table."""
-    from formaudit.detect.scan_grid import read_scanned_page
+def read_scan(path: Path, scan: PageScan, width: float, height: float, settings: Settings = DEFAULT,
+              carried: Carried | None = None, form_open: bool = False) -> tuple[PageContent | None, Carried | None]:
+    """The page's picture read by OCR (None when it holds no ruled table and does not look like a form), and the
+    header its rule-less table carries on. A page with no rules is read without being judged when a form is
+    expected there: the page before left one open, or the page's searchable layer (a copier's OCR, wrong in
+    places but not everywhere) names one."""
+    from formaudit.detect.scan_page import read_scanned_page
 
-    return read_scanned_page(path, scan.number, width, height, settings)
+    expect_form = form_open or may_hold_form(scan)
+    return read_scanned_page(path, scan.number, width, height, settings, carried, expect_form)
 
 
 def camelot_cells(path: Path, page: TextLayerPage) -> list[list[tuple[float, float, float, float]]]:

@@ -8,7 +8,7 @@ the resolution a page is read at by `px()`. Defaults are what the fixtures and t
 corpus were measured with; change one and `make test` says what it costs.
 
 `Settings.from_toml()` reads overrides from a TOML file with one table per stage
-([ruled], [text], [scan_image], [scan_grid]); an unknown stage or name is an error.
+([ruled], [text], [scan_image], [scan_grid], [scan_text]); an unknown stage or name is an error.
 """
 
 from __future__ import annotations
@@ -172,6 +172,34 @@ class ScanGridSettings(_Checked):
 
 
 @dataclass(frozen=True)
+class ScanTextSettings(_Checked):
+    """Scanned pages with no rules (detect/scan_text.py): is the page a form, and its text's geometry for the
+    rule-less table (detect/text_grid.py, with [text]'s settings). Pixels at reference_dpi, scaled by px()."""
+
+    reference_dpi: int = 200
+    # the cheap look before OCR, on the text detector's lines alone: a form's rows stand in cells side by side
+    row_cells: int = 3  # lines side by side on one row that make it a row of cells (prose: one; two columns: two)
+    form_rows: int = 4  # rows of cells that make the page worth reading as a form
+    same_row_share: float = 0.5  # line centres closer than this share of the usual line height are on one row
+    skew_line_aspect: float = 4.0  # a line this many times wider than tall shows the page's lean
+    # the detector's line boxes reach about half a line's height past its ink on either side: a character's
+    # height is the ink whose centre is within this share of the box's height from the box's middle
+    line_core_share: float = 0.25
+    measured_line_ideographs: int = 3  # a line of this many ideographs is as tall as its ink (fewer: 一, 二 …)
+    glyph_join_px: int = 5  # ink this close is one mark, when looking for marks the detector passed over
+    # [text]'s chunk_gap_em for OCR characters: their boxes hold a character's ink, narrower than the room it
+    # takes in its line, so the characters of one word stand about a quarter of their height apart (a text
+    # layer's touch); a cell's text is split where the gap is this much wider than a text layer's
+    chunk_gap_em: float = 0.9
+
+    _FRACTIONS = frozenset({"same_row_share", "line_core_share"})
+
+    def px(self, pixels_at_reference: float, dpi: float) -> int:
+        """A length in pixels chosen at reference_dpi, at the page's `dpi`."""
+        return _scaled(pixels_at_reference, dpi, self.reference_dpi)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every stage's settings; what `Options.settings` carries to the reading of each page."""
 
@@ -179,6 +207,7 @@ class Settings:
     text: TextTableSettings = field(default_factory=TextTableSettings)
     scan_image: ScanImageSettings = field(default_factory=ScanImageSettings)
     scan_grid: ScanGridSettings = field(default_factory=ScanGridSettings)
+    scan_text: ScanTextSettings = field(default_factory=ScanTextSettings)
 
     @classmethod
     def from_mapping(cls, tables: dict) -> Settings:

@@ -118,6 +118,22 @@ def refine_skew(ink: np.ndarray, coarse: float, settings: ScanImageSettings = SC
     # the rules alone: long runs of ink (text lines' profile blurs the peaks)
     run = max(settings.rule_open_min_px, w // settings.rule_open_share)
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
+    return flattest_angle(ink, coarse, settings)
+
+
+def text_skew(ink: np.ndarray, coarse: float, settings: ScanImageSettings = SCAN_IMAGE) -> float:
+    """A page with no rules: the angle near `coarse` (the text detector's lines' lean) that makes its text lines
+    most horizontal. The lines' ink alone peaks the rows' sums, as rules do (a line is many rows tall, not one,
+    but its rows fill or empty together); on the page shrunk as skew_angle shrinks it."""
+    shrink = settings.hough_scale
+    small = cv2.resize(ink, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+    _, small = cv2.threshold(small, settings.hough_ink_level, 255, cv2.THRESH_BINARY)
+    return flattest_angle(small, coarse, settings)
+
+
+def flattest_angle(ink: np.ndarray, coarse: float, settings: ScanImageSettings = SCAN_IMAGE) -> float:
+    """The angle within skew_reach of `coarse` at which the rows' ink sums are most peaked."""
+    h, w = ink.shape
     best, best_score = coarse, -1.0
     step = settings.skew_step
     steps = round(settings.skew_reach / step)
@@ -165,7 +181,11 @@ def prepare(path: Path, page_number: int, width_pt: float, height_pt: float,
 
 
 def straightened(page: PreparedPage, settings: ScanImageSettings = SCAN_IMAGE) -> PreparedPage:
-    angle = skew_angle(binary(page.image, settings), settings)
+    return straightened_by(page, skew_angle(binary(page.image, settings), settings), settings)
+
+
+def straightened_by(page: PreparedPage, angle: float, settings: ScanImageSettings = SCAN_IMAGE) -> PreparedPage:
+    """The page turned by `angle` degrees (the lean of its rules or text lines), the way back recorded."""
     if abs(angle) < settings.min_skew:
         return page
     moved = skew_matrix(page.image.shape, angle) @ page.to_corrected
