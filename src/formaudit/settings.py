@@ -113,6 +113,7 @@ class ScanImageSettings(_Checked):
     hough_max_gap_px: int = 4  # gaps a rule may have (at hough_scale)
     skew_step: float = 0.05  # degrees: the fine search's step; a rule 1,500 px long drifts 1.3 px per step
     skew_reach: float = 0.6  # degrees either side of Hough's estimate (a little more than its bin)
+    text_skew_step: float = 0.25  # degrees: a page with no rules tries every step up to max_skew, then the fine search
     rule_open_share: int = 40  # the fine search keeps ink runs longer than 1/this of the width (rules) ...
     rule_open_min_px: int = 8  # ... and at least this long
 
@@ -181,18 +182,18 @@ class ScanTextSettings(_Checked):
     row_cells: int = 3  # lines side by side on one row that make it a row of cells (prose: one; two columns: two)
     form_rows: int = 4  # rows of cells that make the page worth reading as a form
     same_row_share: float = 0.5  # line centres closer than this share of the usual line height are on one row
-    skew_line_aspect: float = 4.0  # a line this many times wider than tall shows the page's lean
     # the detector's line boxes reach about half a line's height past its ink on either side: a character's
     # height is the ink whose centre is within this share of the box's height from the box's middle
     line_core_share: float = 0.25
     measured_line_ideographs: int = 3  # a line of this many ideographs is as tall as its ink (fewer: 一, 二 …)
+    ink_em_share: float = 0.93  # the share of its font size an ideograph's ink fills, binarised (7 pt of 7.5)
     glyph_join_px: int = 5  # ink this close is one mark, when looking for marks the detector passed over
-    # [text]'s chunk_gap_em for OCR characters: their boxes hold a character's ink, narrower than the room it
-    # takes in its line, so the characters of one word stand about a quarter of their height apart (a text
-    # layer's touch); a cell's text is split where the gap is this much wider than a text layer's
-    chunk_gap_em: float = 0.9
+    # the detector splits a line where the text stops, at a cell's edge, and runs on over a space between words:
+    # inside one of its lines a gap narrower than this (in font sizes) is a space ("；  3." 0.76), closed as a
+    # text layer's characters touch; a wider one (一级指标  二级指标, 1.0) is left for [text]'s chunk_gap_em
+    line_gap_em: float = 0.9
 
-    _FRACTIONS = frozenset({"same_row_share", "line_core_share"})
+    _FRACTIONS = frozenset({"same_row_share", "line_core_share", "ink_em_share"})
 
     def px(self, pixels_at_reference: float, dpi: float) -> int:
         """A length in pixels chosen at reference_dpi, at the page's `dpi`."""

@@ -2,7 +2,7 @@
 text stands, as detect/text_grid.py reads a rule-less text-layer page.
 
     picture -> the text detector's lines (no recognition) -> a form? (rows of cells side by side) -> no: not read
-            -> straightened by the lines' lean -> OCR -> marks the detector passed over, read alone
+            -> straightened by its text lines' lean (scan.text_skew) -> OCR -> marks the detector passed over, read alone
             -> characters' heights from their ink -> text_table_steps -> grid_from_cells("ocr") -> scan repairs
 
 Most scanned pages without rules are prose (a report's chapters, letters): OCR costs seconds a page, so the
@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -34,7 +33,7 @@ from formaudit.settings import DEFAULT, ScanTextSettings, Settings
 SCAN_TEXT = DEFAULT.scan_text
 
 
-# ---------------------------------------------------------------- the detector's lines: lean, and a form or not
+# ---------------------------------------------------------------- the detector's lines: a form or not
 
 
 def quad_bounds(quad: Quad) -> BBox:
@@ -45,14 +44,6 @@ def quad_bounds(quad: Quad) -> BBox:
 
 def _length(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(b[0] - a[0], b[1] - a[1])
-
-
-def line_lean(quads: Sequence[Quad], settings: ScanTextSettings = SCAN_TEXT) -> float:
-    """The page's lean in degrees (as scan.skew_angle measures rules'): the median slope of the long lines' tops.
-    Short boxes (a number, a two-character label) are left out: a pixel of their corners is a degree."""
-    angles = [math.degrees(math.atan2(q[1][1] - q[0][1], q[1][0] - q[0][0])) for q in quads
-              if _length(q[0], q[1]) >= settings.skew_line_aspect * max(_length(q[0], q[3]), 1.0)]
-    return statistics.median(angles) if angles else 0.0
 
 
 def rows_of_lines(quads: Sequence[Quad], lean: float, settings: ScanTextSettings = SCAN_TEXT) -> list[list[Quad]]:
@@ -105,7 +96,9 @@ def _line_extents(found: Sequence[OcrChar], ink: np.ndarray,
     for n, chars in lines.items():
         x0, x1 = min(c.box[0] for c in chars), max(c.box[2] for c in chars)
         top, bottom = min(c.box[1] for c in chars), max(c.box[3] for c in chars)
-        inside = ((centres[:, 0] >= x0) & (centres[:, 0] <= x1) & (centres[:, 1] >= top) & (centres[:, 1] <= bottom))
+        # ink taller than the line's box is no character of it (a vertical rule, where only those were printed)
+        inside = ((centres[:, 0] >= x0) & (centres[:, 0] <= x1) & (centres[:, 1] >= top) & (centres[:, 1] <= bottom)
+                  & (stats[:, cv2.CC_STAT_HEIGHT] <= bottom - top))
         if not inside.any():
             out[n] = None
             continue
@@ -125,9 +118,11 @@ def ink_chars(found: Sequence[OcrChar], ink: np.ndarray, scale: float,
     """OCR characters in the shape of pdfplumber's, each as tall as its line's text.
 
     A text layer's characters are all one font size tall, whatever their ink. A run of ideographs' ink fills
-    its font size: such a line is as tall as its ink (a paragraph in a small font stays small). A line of digits
-    or dashes, or of an ideograph or two (一 is a stroke), has less ink than its font size: it is given the
-    page's usual height of the measured lines at least, about its own ink's middle."""
+    nearly all its font size (ink_em_share): such a line is given the size its ink tells (a paragraph in a small
+    font stays small). A line of digits or dashes, or of an ideograph or two (一 is a stroke), has less ink than
+    its font size: it is given the page's usual size of the measured lines at least. Each about its own ink's
+    middle. (Ink boxes a fraction of a point inside the font's would widen every gap the rule-less table
+    measures in font sizes: the lines of a wrapped cell, 0.35 em apart on the page, would come out 0.45.)"""
     extents = _line_extents(found, ink, settings)
     texts: dict[int, str] = {}
     for c in found:
@@ -136,8 +131,11 @@ def ink_chars(found: Sequence[OcrChar], ink: np.ndarray, scale: float,
     def measured(n: int) -> bool:
         return _ideographs(texts[n]) >= settings.measured_line_ideographs
 
-    heights = [e[1] - e[0] for n, e in extents.items() if e is not None and measured(n)]
-    usual = statistics.median(heights) if heights else 0.0
+    def size(extent: tuple[float, float]) -> float:  # the font size its ink tells
+        return (extent[1] - extent[0]) / settings.ink_em_share
+
+    sizes = [size(e) for n, e in extents.items() if e is not None and measured(n)]
+    usual = statistics.median(sizes) if sizes else 0.0
     out = []
     for c in found:
         extent = extents.get(c.line)
@@ -145,14 +143,47 @@ def ink_chars(found: Sequence[OcrChar], ink: np.ndarray, scale: float,
         if extent is None:
             height = usual or c.box[3] - c.box[1]
         elif measured(c.line):
-            height = extent[1] - extent[0]
+            height = size(extent)
         else:
-            height = max(extent[1] - extent[0], usual)
+            height = max(size(extent), usual)
         top, bottom = (middle - height / 2) / scale, (middle + height / 2) / scale
         out.append({"text": c.text, "x0": c.box[0] / scale, "x1": c.box[2] / scale, "top": top, "bottom": bottom,
                     "size": bottom - top, "upright": True, "doctop": top, "confidence": c.score,
                     **({"repaired_from": c.repaired_from} if c.repaired_from else {})})
+    widen_punctuation(out)
+    close_spaces(found, out, settings)
     return out
+
+
+OPENING = frozenset("“‘（《〈【「『〔［｛")  # full-width marks whose ink stands at the right of their room
+CLOSING = frozenset("”’）》〉】」』〕］｝，。、；：！？")  # ... at the left
+
+
+def widen_punctuation(chars: list[dict]) -> None:
+    """A full-width mark given the room a text layer gives it: a whole font size, on the side its ink leaves
+    empty. Its OCR box holds its ink alone, a third of that: between ”“ (“街镇特色工作”“中小微企业发展”) the
+    ink leaves most of two characters' room blank, and the detector may cut its line there."""
+    for ch in chars:
+        missing = ch["size"] - (ch["x1"] - ch["x0"])
+        if missing <= 0:
+            continue
+        if ch["text"] in OPENING:
+            ch["x0"] -= missing
+        elif ch["text"] in CLOSING:
+            ch["x1"] += missing
+
+
+def close_spaces(found: Sequence[OcrChar], chars: list[dict], settings: ScanTextSettings = SCAN_TEXT) -> None:
+    """Characters of one detector line a space apart are made to touch, as a text layer's are.
+
+    OCR boxes hold a character's ink, narrower than the room it takes, and the text a space (，  使): gaps of
+    three quarters of the font size stand inside a cell's text, where the rule-less table splits cells at 0.6.
+    The detector's lines tell: it splits a line where the text stops (年度指标值 | 实际完成值, 0.9 apart) and runs
+    on over a space; the gaps it runs on over that could be no space between words (line_gap_em) are closed."""
+    for i in range(len(found) - 1):
+        here, there = chars[i], chars[i + 1]
+        if found[i].line == found[i + 1].line and 0 < there["x0"] - here["x1"] < settings.line_gap_em * here["size"]:
+            here["x1"] = there["x0"]
 
 
 def passed_over(reading: OcrPage, prepared: PreparedPage, ink: np.ndarray, settings: Settings = DEFAULT) -> list[OcrChar]:
@@ -218,19 +249,17 @@ def read_without_rules(prepared: PreparedPage, number: int, settings: Settings =
     (`expect_form`: the page before left a form open, or a text layer names one); else the page read by OCR,
     its rule-less table found from its text, and the header to carry to the next page."""
     prepared, quads = _straight(prepared, settings)
-    lean = line_lean(quads, settings.scan_text)
+    lean = text_skew(binary(prepared.image, settings.scan_image), settings.scan_image)
     if not expect_form and carried is None and not looks_like_form(quads, lean, settings.scan_text):
         return None, None
-    if abs(lean) <= settings.scan_image.max_skew:
-        prepared = straightened_by(prepared, text_skew(binary(prepared.image, settings.scan_image), lean,
-                                                       settings.scan_image), settings.scan_image)
+    prepared = straightened_by(prepared, lean, settings.scan_image)
     prepared, reading = upright_reading(prepared, settings)
     ink = binary(prepared.image, settings.scan_image)
     grid_settings = settings.scan_grid
     found = keep_strokes_in_numbers(repair_slashes(reading.chars + passed_over(reading, prepared, ink, settings), ink,
                                                    grid_settings), grid_settings)
     chars = ink_chars(found, ink, prepared.scale, settings.scan_text)
-    steps, carry = text_table_steps(chars, carried, replace(settings.text, chunk_gap_em=settings.scan_text.chunk_gap_em))
+    steps, carry = text_table_steps(chars, carried, settings.text)
     grid = grid_from_cells(number, steps.boxes, chars, "ocr", settings.ruled) if steps.boxes else None
     grids = [grid] if grid is not None else []
     for g in grids:
