@@ -85,6 +85,8 @@ def test_text_keeps_characters_and_drops_spaces_next_to_cjk():
     assert clean_text("Hello   world\nagain") == "Hello world again"
     assert clean_text("≥266 米") == "≥266米"
     assert clean_text("<5%") == "<5%"  # not markup
+    # OCR of the same tag: the space dropped and the l of ol read as 1 (its attribute says what it is)
+    assert clean_text("主要职能是：</p><o1style=\"1ist-style-type:none\">1.政治协商") == "主要职能是：1.政治协商"
     assert clean_text("   ") is None
 
 

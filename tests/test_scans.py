@@ -82,7 +82,16 @@ def test_no_certain_error_on_a_clean_scan(pdf):
                 assert f.get("uncertain") is True, f
 
 
-@pytest.mark.parametrize("pdf", SCANS, ids=[p.stem for p in SCANS])
+def _forms_on_scanned_pages(pdf) -> bool:
+    """A truth form stands on a page the copy scanned (a report's scanned prose pages hold none)."""
+    scanned = truth_of(pdf)["source"].get("scanned_pages")
+    return scanned in (None, "all") or any(set(f["pages"]) & set(scanned) for f in truth_of(pdf)["forms"])
+
+
+SCANNED_FORMS = [p for p in SCANS if _forms_on_scanned_pages(p)]
+
+
+@pytest.mark.parametrize("pdf", SCANNED_FORMS, ids=[p.stem for p in SCANNED_FORMS])
 def test_ocr_cells_carry_confidence(pdf):
     record = extracted(pdf)
     ocr_pages = set(range(1, record["source"]["pages"] + 1))
@@ -263,3 +272,62 @@ def test_a_form_printed_small_on_its_sheet_reads_every_row_and_number():
         assert (g["level2"], g["weight"], g["score"]) == (w["level2"], w["weight"], w["score"])
     assert got["money_unit"] == want["money_unit"] and got["total"] == want["total"]
     assert finding_keys(got) == finding_keys(want)
+
+
+def test_a_form_printed_without_rules_is_read_from_its_scan(tmp_path):
+    """No rule on the page: the table is inferred from where the OCR'd text stands, as on a rule-less text layer,
+    and every field comes out as the digital original has it. formaudit debug draws the steps that found it."""
+    from formaudit.debug import draw_debug
+
+    pdf = FIXTURES / "scan-training-no-rules-200dpi.pdf"
+    record = extracted(pdf)
+    got, want = record["forms"], truth_of(pdf)["forms"]
+    assert record["source"]["ocr_pages"] == 1
+    assert len(got) == len(want) == 1 and field_diffs(got[0], want[0]) == []
+    assert finding_keys(got[0]) == finding_keys(want[0])
+    dump = json.loads(next(p for p in draw_debug(pdf, tmp_path) if p.suffix == ".json").read_text(encoding="utf-8"))
+    page = dump["pages"][0]
+    assert page["kind"] == "scan" and page["grids"][0]["source"] == "ocr"
+    steps = page["text_steps"]
+    assert len(steps["rows"]) >= 15 and [b[0] for b in steps["bands"]] == ["meta", "funding", "goals", "indicators"]
+    width, height = page["width"], page["height"]
+    assert all(0 <= x0 < x1 <= width and 0 <= top < bottom <= height for x0, top, x1, bottom in steps["boxes"])
+
+
+def test_a_rule_less_table_goes_on_over_a_page_break_between_scans():
+    """The second page holds the indicator table's last rows and its total, under no header: they are read under
+    the header the first page carried over. Read alone, the page's rows fall into other columns and its total is
+    lost. (The goals' paragraphs are a thousand characters of 5 pt text: a quote or two misread there is OCR's,
+    and counted by the scans' text rate.)"""
+    pdf = FIXTURES / "scan-cppcc-no-rules-two-pages.pdf"
+    got, want = extracted(pdf)["forms"], truth_of(pdf)["forms"]
+    assert len(got) == len(want) == 1
+    got, want = got[0], want[0]
+    assert got["pages"] == want["pages"] == [1, 2]
+    assert [d for d in field_diffs(got, want) if not d.startswith("/goals/")] == []
+    assert got["indicators"] == want["indicators"] and got["total"] == want["total"]
+    assert finding_keys(got) == finding_keys(want)
+
+
+def test_scanned_prose_pages_are_judged_by_their_lines_and_not_read():
+    """A report's chapters scanned without rules: the text detector's lines (a fraction of a page's OCR) show no
+    rows of cells, so no page is read by OCR (an OCR'd page counts in ocr_pages, table or not); the forms on
+    the report's text pages are read as ever."""
+    from formaudit.detect.scan_text import line_lean, looks_like_form
+    from formaudit.ingest.ocr import detect_lines
+    from formaudit.ingest.pdf import needs_ocr, scan_pages
+    from formaudit.ingest.scan import prepare
+
+    pdf = FIXTURES / "scan-report-prose-pages.pdf"
+    record, want = extracted(pdf), truth_of(pdf)
+    scanned = want["source"]["scanned_pages"]
+    assert [s.number for s in scan_pages(pdf) if needs_ocr(s)] == scanned
+    assert record["source"]["ocr_pages"] == 0
+    assert len(record["forms"]) == len(want["forms"]) == 3
+    assert all(field_diffs(g, w) == [] for g, w in zip(record["forms"], want["forms"]))
+    page = prepare(pdf, scanned[0], 595.28, 841.89)
+    lines = detect_lines(page.image)
+    assert len(lines) >= 20 and not looks_like_form(lines, line_lean(lines))
+    form = FIXTURES / "scan-training-no-rules-200dpi.pdf"
+    lines = detect_lines(prepare(form, 1, 595.28, 841.89).image)
+    assert looks_like_form(lines, line_lean(lines))

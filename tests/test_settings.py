@@ -19,11 +19,12 @@ from formaudit.settings import (
     RuledTableSettings,
     ScanGridSettings,
     ScanImageSettings,
+    ScanTextSettings,
     Settings,
     TextTableSettings,
 )
 
-STAGES = (RuledTableSettings, TextTableSettings, ScanImageSettings, ScanGridSettings, PageScanSettings)
+STAGES = (RuledTableSettings, TextTableSettings, ScanImageSettings, ScanGridSettings, PageScanSettings, ScanTextSettings)
 SEED = FIXTURES / "wangcheng-cppcc-2020-self-evaluation.pdf"
 
 

@@ -7,6 +7,8 @@ vertically in its cell, a label of a merged cell centred over the rows it covers
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,7 @@ from formaudit.detect.sections import split_sections
 from formaudit.detect.text_grid import text_table
 from formaudit.detect.text_rows import blocks_of, chunks_of, lines_of, rows_of
 from formaudit.models import PageContent, TextLine
+from formaudit.settings import ScanTextSettings
 
 SIZE = 10.0
 
@@ -569,3 +572,124 @@ def test_a_page_too_short_to_judge_takes_its_documents_verdict_on_the_text_layer
     readable = PageScan(1, "x" * 600, 600, 0, garbled=0.0)
     assert [needs_ocr(s) for s in judged_by_document([readable, short_tail])] == [False, False]
     assert not needs_ocr(judged_by_document([garbled_page, PageScan(2, "", 0, 0)])[1])  # an empty page stays empty
+
+
+# ---------------------------------------------------------------- scans with no rules: judged, straightened, measured
+
+
+def test_a_label_merged_over_rows_does_not_shrink_the_padding_between_rows():
+    """项目资金（万元） wrapped over two lines beside one row reaches into the padding above and below it: it is no
+    measure of that padding. Measured from it, the padding looks a fraction of itself, and a label centred on the
+    boundary of two later rows (绩效指标) no longer looks squeezed between them: it would become a row of its own."""
+    chars = []
+    for r in range(5):
+        top = 100 + 20 * r
+        for c, word in enumerate(["甲项", "乙项", "丙项"]):
+            chars += centred(f"{word}{r}", 100 + 80 * c, 180 + 80 * c, top, top + 20)
+    chars += place("项目资金", 10, 117.8) + place("万元", 10, 132.2)  # two lines, centred on row 1 (120-140)
+    chars += centred("绩效指标", 10, 90, 170, 190)  # centred on the boundary of rows 3 and 4
+    rows, lone = rows_of(_blocks(chars))
+    assert [b.text for b in lone] == ["绩效指标"]
+    assert len(rows) == 5
+
+
+def _quad(x0: float, y0: float, x1: float, y1: float, lean: float = 0.0) -> tuple:
+    """A detector line's four corners, the box leaning by `lean` degrees about its top-left corner."""
+    dy = math.tan(math.radians(lean)) * (x1 - x0)
+    return ((x0, y0), (x1, y0 + dy), (x1, y1 + dy), (x0, y1))
+
+
+def _lines_of_a_form(lean: float = 0.0) -> list[tuple]:
+    """Twelve rows of four cells' text (a form's), 40 px apart, leaning by `lean` across the page."""
+    slope = math.tan(math.radians(lean))
+    return [_quad(x, 100 + 40 * r + slope * x, x + 150, 130 + 40 * r + slope * x, lean)
+            for r in range(12) for x in (100, 400, 700, 1000)]
+
+
+def _lines_of_prose(lean: float = 0.0) -> list[tuple]:
+    """Thirty lines of a paragraph, each the width of the text, and a heading and a page number."""
+    lines = [_quad(100, 100 + 40 * r, 1500, 130 + 40 * r, lean) for r in range(30)]
+    return lines + [_quad(100, 40, 400, 70, lean), _quad(780, 1400, 820, 1430, lean)]
+
+
+@pytest.mark.parametrize("lean", [0.0, 1.5, -2.5])
+def test_a_page_of_cells_looks_like_a_form_and_prose_does_not(lean):
+    from formaudit.detect.scan_text import looks_like_form
+
+    form, prose = _lines_of_a_form(lean), _lines_of_prose(lean)
+    assert looks_like_form(form, lean) and not looks_like_form(prose, lean)
+    # two columns of prose stand two to a row: no form either
+    columns = [_quad(x, 100 + 40 * r, x + 650, 130 + 40 * r) for r in range(30) for x in (100, 850)]
+    assert not looks_like_form(columns, 0.0)
+
+
+def test_a_form_leaning_across_the_page_keeps_its_rows():
+    """At 2.5° a row's last cell stands 40 px lower than its first, a whole row's pitch: rows are found square to
+    the page's lean, not on the page's own axes."""
+    from formaudit.detect.scan_text import rows_of_lines
+
+    lines = _lines_of_a_form(2.5)
+    assert [len(row) for row in rows_of_lines(lines, 2.5)] == [4] * 12
+
+
+@pytest.mark.parametrize("angle", [0.8, -1.5, 3.1])
+def test_skew_of_a_page_with_no_rules_is_read_from_its_text_lines(angle):
+    """Lines of text broken into characters (no long run of ink for Hough or the rules' search to keep): the
+    angle that makes their rows of ink most peaked."""
+    from formaudit.ingest.scan import straighten, text_skew
+
+    ink = np.zeros((1600, 1400), dtype=np.uint8)
+    for y in range(150, 1450, 45):
+        for x in range(150, 1250, 30):
+            ink[y:y + 22, x:x + 22] = 255  # a character's ink, 8 px apart from the next
+    turned = 255 - straighten(255 - ink, angle)
+    assert text_skew(turned) == pytest.approx(-angle, abs=0.06)
+
+
+def test_ocr_characters_are_as_tall_as_their_line_s_ink():
+    """The detector's line box is about twice as tall as its text: a line of ideographs is given the font size its
+    ink tells (ink_em_share of it); a line of a dash alone (its ink a stroke) the page's usual size, about its
+    own ink's middle."""
+    from formaudit.detect.scan_text import ink_chars
+    from formaudit.ingest.ocr import OcrChar
+
+    ink = np.zeros((300, 600), dtype=np.uint8)
+    for x in range(100, 220, 30):
+        ink[100:124, x:x + 24] = 255  # four ideographs, 24 px tall, in a line box 100-124 padded to 88-136
+    ink[210:213, 400:424] = 255  # a dash, in a line box 196-226
+    found = [OcrChar(ch, 0.9, (x, 88, x + 24, 136), line=0) for ch, x in zip("项目资金", range(100, 220, 30))]
+    found.append(OcrChar("—", 0.9, (400, 196, 424, 226), line=1))
+    chars = ink_chars(found, ink, scale=2.0, settings=ScanTextSettings(ink_em_share=0.8))
+    assert [(c["top"], c["bottom"]) for c in chars[:4]] == [(48.5, 63.5)] * 4  # ink 100-124 px: 12 pt of 15, centred
+    assert chars[4]["bottom"] - chars[4]["top"] == pytest.approx(15.0)  # a dash as tall as the text
+    assert (chars[4]["top"] + chars[4]["bottom"]) / 2 == pytest.approx(105.75)  # about its ink's middle (211.5 px)
+
+
+def _ocr_line(*pieces: tuple[str, float, float], line: int = 0) -> list:
+    """OCR characters of one detector line: (text, x0, x1) each, 10 px tall."""
+    from formaudit.ingest.ocr import OcrChar
+
+    return [OcrChar(text, 0.9, (x0, 100, x1, 110), line=line) for text, x0, x1 in pieces]
+
+
+def test_a_space_inside_a_detector_line_is_closed_and_its_splits_are_kept():
+    """OCR boxes hold ink: the characters of one word stand apart, a space after a comma is three quarters of the
+    font size. Inside one detector line such gaps are closed (a text layer's characters touch); a gap the
+    detector cut its line at stays, as does a wide one inside a line (一级指标  二级指标)."""
+    from formaudit.detect.scan_text import close_spaces
+
+    found = _ocr_line(("费", 0, 8), ("，", 9, 12), ("使", 19.5, 28)) + _ocr_line(("实", 37, 45), line=1)
+    found += _ocr_line(("标", 60, 70), ("二", 81, 89), line=2)
+    chars = [{"x0": c.box[0], "x1": c.box[2], "size": 10.0} for c in found]
+    close_spaces(found, chars, ScanTextSettings(line_gap_em=0.9))
+    assert [(c["x0"], c["x1"]) for c in chars] == [(0, 9), (9, 19.5), (19.5, 28), (37, 45), (60, 70), (81, 89)]
+
+
+def test_a_full_width_mark_takes_a_whole_font_size_on_its_empty_side():
+    """”“ between two quotations: their ink stands at the far sides of two characters' room."""
+    from formaudit.detect.scan_text import widen_punctuation
+
+    chars = [{"text": t, "x0": x0, "x1": x1, "size": 10.0} for t, x0, x1 in
+             (("作", 0, 10), ("”", 10, 13), ("“", 27, 30), ("中", 30, 40), ("5", 40, 45))]
+    widen_punctuation(chars)
+    assert [(c["x0"], c["x1"]) for c in chars] == [(0, 10), (10, 20), (20, 30), (30, 40), (40, 45)]

@@ -285,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "off: such pages are skipped and the record says so (OCR_SKIPPED)")
         p.add_argument("--settings", metavar="TOML",
                        help="thresholds of the reading stages, overriding the defaults: tables [ruled], [text], "
-                            "[scan_image], [scan_grid], [page_scan] of settings.py's names (an unknown name or a bad value is refused)")
+                            "[scan_image], [scan_grid], [page_scan], [scan_text] of settings.py's names (an unknown name or a bad value is refused)")
 
     p = sub.add_parser("extract", help="write one JSON record per PDF", description="Extract every form of each PDF into "
                        "DIR/<pdf stem>.json (sub-folders of a searched folder are kept). One line per file on stderr.")

@@ -128,7 +128,9 @@ def _read_wanted(path: Path, scans: list[PageScan], options: Options, errors: li
         try:
             if ocr:
                 layer = text_layer_chars(reader, scan.number) if searchable_scan(scan) else None
-                content = read_scan(path, scan, *reader.size(scan.number), options.settings, layer)
+                form_open = last_read and (previous_header is not None or form_left_open(contents))
+                content, carried = read_scan(path, scan, *reader.size(scan.number), options.settings,
+                                             previous_header, form_open, layer)
             else:
                 page = reader.page(scan.number)
                 fold_chars(page.chars)  # radical code points -> ideographs, before anything reads the text
@@ -173,12 +175,16 @@ def read_text_page(path: Path, page: TextLayerPage, scan: PageScan, options: Opt
 
 
 def read_scan(path: Path, scan: PageScan, width: float, height: float, settings: Settings = DEFAULT,
-              layer: list[dict] | None = None) -> PageContent | None:
-    """The page's picture read by OCR; None when it holds no ruled table. `layer`: a searchable scan's own text
-    layer, which confirms the cells it reads alike (detect/scan_layer.py) and is never used as text."""
-    from formaudit.detect.scan_grid import read_scanned_page
+              carried: Carried | None = None, form_open: bool = False,
+              layer: list[dict] | None = None) -> tuple[PageContent | None, Carried | None]:
+    """The page's picture read by OCR (None when it holds no ruled table and does not look like a form), and the
+    header its rule-less table carries on. A page with no rules is read without being judged when a form is
+    expected there: the page before left one open, or the page's searchable layer (a copier's OCR, wrong in
+    places but not everywhere) names one."""
+    from formaudit.detect.scan_page import read_scanned_page
 
-    return read_scanned_page(path, scan.number, width, height, settings, layer)
+    expect_form = form_open or may_hold_form(scan)
+    return read_scanned_page(path, scan.number, width, height, settings, carried, expect_form, layer)
 
 
 def text_layer_chars(reader, number: int) -> list[dict] | None:
@@ -199,6 +205,7 @@ def layer_checks(contents: list[PageContent]) -> list[dict]:
     """Per searchable-scan page read by OCR: how many cells its text layer confirmed, and where it disagreed."""
     return [{"page": c.number, "confirmed": c.layer_check.confirmed, "disagreeing": c.layer_check.disagreeing}
             for c in contents if c.layer_check is not None]
+
 
 
 def camelot_cells(path: Path, page: TextLayerPage) -> list[list[tuple[float, float, float, float]]]:

@@ -8,7 +8,7 @@ the resolution a page is read at by `px()`. Defaults are what the fixtures and t
 corpus were measured with; change one and `make test` says what it costs.
 
 `Settings.from_toml()` reads overrides from a TOML file with one table per stage
-([ruled], [text], [scan_image], [scan_grid], [page_scan]); an unknown stage or name is an error.
+([ruled], [text], [scan_image], [scan_grid], [page_scan], [scan_text]); an unknown stage or name is an error.
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ class TextTableSettings(_Checked):
     anchor_blocks: int = 3  # a row of this many cells measures the padding between rows' text
     squeezed_label_pads: float = 3.0  # a label whose neighbours' text is closer than this many paddings sits between rows
     tall_block_em: float = 0.2  # a block reaching this far into a neighbour row's text is a merged label
+    merged_label_height: float = 1.5  # a block this many times taller than its row's usual text is a merged label
     region_gap_pitches: float = 2.5  # a vertical gap wider than this (in row pitches) ends the table
     default_pitch: float = 20.0  # pt: the row pitch assumed when a table has one row
     min_rows: int = 3  # fewer rows than this is not a table
@@ -129,6 +130,7 @@ class ScanImageSettings(_Checked):
     hough_max_gap_px: int = 4  # gaps a rule may have (at hough_scale)
     skew_step: float = 0.05  # degrees: the fine search's step; a rule 1,500 px long drifts 1.3 px per step
     skew_reach: float = 0.6  # degrees either side of Hough's estimate (a little more than its bin)
+    text_skew_step: float = 0.25  # degrees: a page with no rules tries every step up to max_skew, then the fine search
     rule_open_share: int = 40  # the fine search keeps ink runs longer than 1/this of the width (rules) ...
     rule_open_min_px: int = 8  # ... and at least this long
     # OCR reads the region of the page that holds ink, not the whole page, where that region is small: the
@@ -202,6 +204,34 @@ class ScanGridSettings(_Checked):
 
 
 @dataclass(frozen=True)
+class ScanTextSettings(_Checked):
+    """Scanned pages with no rules (detect/scan_text.py): is the page a form, and its text's geometry for the
+    rule-less table (detect/text_grid.py, with [text]'s settings). Pixels at reference_dpi, scaled by px()."""
+
+    reference_dpi: int = 200
+    # the cheap look before OCR, on the text detector's lines alone: a form's rows stand in cells side by side
+    row_cells: int = 3  # lines side by side on one row that make it a row of cells (prose: one; two columns: two)
+    form_rows: int = 4  # rows of cells that make the page worth reading as a form
+    same_row_share: float = 0.5  # line centres closer than this share of the usual line height are on one row
+    # the detector's line boxes reach about half a line's height past its ink on either side: a character's
+    # height is the ink whose centre is within this share of the box's height from the box's middle
+    line_core_share: float = 0.25
+    measured_line_ideographs: int = 3  # a line of this many ideographs is as tall as its ink (fewer: 一, 二 …)
+    ink_em_share: float = 0.93  # the share of its font size an ideograph's ink fills, binarised (7 pt of 7.5)
+    glyph_join_px: int = 5  # ink this close is one mark, when looking for marks the detector passed over
+    # the detector splits a line where the text stops, at a cell's edge, and runs on over a space between words:
+    # inside one of its lines a gap narrower than this (in font sizes) is a space ("；  3." 0.76), closed as a
+    # text layer's characters touch; a wider one (一级指标  二级指标, 1.0) is left for [text]'s chunk_gap_em
+    line_gap_em: float = 0.9
+
+    _FRACTIONS = frozenset({"same_row_share", "line_core_share", "ink_em_share"})
+
+    def px(self, pixels_at_reference: float, dpi: float) -> int:
+        """A length in pixels chosen at reference_dpi, at the page's `dpi`."""
+        return _scaled(pixels_at_reference, dpi, self.reference_dpi)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every stage's settings; what `Options.settings` carries to the reading of each page."""
 
@@ -210,6 +240,7 @@ class Settings:
     scan_image: ScanImageSettings = field(default_factory=ScanImageSettings)
     scan_grid: ScanGridSettings = field(default_factory=ScanGridSettings)
     page_scan: PageScanSettings = field(default_factory=PageScanSettings)
+    scan_text: ScanTextSettings = field(default_factory=ScanTextSettings)
 
     @classmethod
     def from_mapping(cls, tables: dict) -> Settings:

@@ -9,7 +9,6 @@ there, sections, normalizers and the validator are the text-layer path's, unchan
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -24,7 +23,7 @@ from formaudit.detect.scan_lines import read_unread_lines
 from formaudit.detect.scan_rows import restore_lost_rows
 from formaudit.detect.scan_strokes import keep_strokes_in_numbers
 from formaudit.ingest.ocr import OcrChar, OcrPage, read_line, recognize
-from formaudit.ingest.scan import PreparedPage, binary, content_box, needs_quarter_turn, prepare, turned
+from formaudit.ingest.scan import PreparedPage, binary, content_box, needs_quarter_turn, turned
 from formaudit.models import PageContent
 from formaudit.settings import DEFAULT, ScanGridSettings, Settings
 
@@ -128,7 +127,7 @@ def repair_slashes(found: list[OcrChar], ink: np.ndarray, settings: ScanGridSett
             box_ink = ink[max(0, y0):y1, max(0, x0):x1]
             slant = stroke_slant(box_ink, settings)
             if slant is not None and slant > settings.slash_slant:
-                out.append(OcrChar("/", c.score, c.box, repaired_from=c.text))
+                out.append(replace(c, text="/", repaired_from=c.text))
                 continue
             if lying_stroke(box_ink, settings):
                 out.append(OcrChar("-", c.score, c.box, repaired_from=c.text))
@@ -232,16 +231,3 @@ def read_prepared(prepared: PreparedPage, number: int, ink: np.ndarray, edges: l
     outside = [ch for ch in chars if not any(_inside(ch, g.bbox, settings.ruled.inside_pad) for g in grids)]
     return PageContent(number, prepared.width_pt, prepared.height_pt, grids, text_lines(number, outside, settings.ruled),
                        kind="scan", layer_check=check)
-
-
-def read_scanned_page(path: Path, number: int, width_pt: float, height_pt: float,
-                      settings: Settings = DEFAULT, layer: list[dict] | None = None) -> PageContent | None:
-    """A scanned page's grid and text, or None when the page holds no ruled table (nothing to OCR). `layer`: a
-    searchable scan's text-layer characters, checked against the OCR reading (detect/scan_layer.py)."""
-    prepared = prepare(path, number, width_pt, height_pt, settings.scan_image)
-    ink = binary(prepared.image, settings.scan_image)
-    # a cheap look before OCR: is there a ruled table at all?
-    edges = rule_edges(ink, prepared.scale, settings.scan_grid)
-    if not cell_boxes(edges, settings.scan_grid):
-        return None
-    return read_prepared(prepared, number, ink, edges, settings, layer)

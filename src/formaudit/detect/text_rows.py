@@ -174,8 +174,8 @@ def rows_of(blocks: Sequence[Block], settings: TextTableSettings = TEXT) -> tupl
         else:
             groups.append([block])
     # the padding between a row's tallest text and its boundary: half the gap between rows' text
-    anchors = [g for g in groups if len(g) >= settings.anchor_blocks]
-    gaps = [min(b.top for b in lower) - max(b.bottom for b in upper) for upper, lower in zip(anchors, anchors[1:])]
+    anchors = [_own_text(g, settings) for g in groups if len(g) >= settings.anchor_blocks]
+    gaps = [lower[0] - upper[1] for upper, lower in zip(anchors, anchors[1:])]
     # (the smallest gap: rows sized for more text than they hold leave more room, never less)
     positive = [g for g in gaps if g > 0]
     pad = min(positive) / 2 if positive else statistics.median(b.size for b in blocks) / 2
@@ -194,6 +194,15 @@ def rows_of(blocks: Sequence[Block], settings: TextTableSettings = TEXT) -> tupl
     rows = [TextRow(sorted(g, key=lambda b: b.x0)) for i, g in enumerate(groups) if i not in squeezed]
     lone = [b for i in sorted(squeezed) for b in groups[i]]
     return rows, lone
+
+
+def _own_text(group: Sequence[Block], settings: TextTableSettings = TEXT) -> tuple[float, float]:
+    """The top and bottom of a row's own text. A block far taller than the row's usual one is a label merged over
+    several rows whose middle falls on this one (项目资金（万元） beside 其中：当年财政拨款): its lines reach into the
+    padding above and below, and would make the padding look a fraction of what it is."""
+    usual = statistics.median(b.bottom - b.top for b in group)
+    own = [b for b in group if b.bottom - b.top <= settings.merged_label_height * usual]
+    return min(b.top for b in own), max(b.bottom for b in own)
 
 
 def holds_total(row: TextRow) -> bool:

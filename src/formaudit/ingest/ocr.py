@@ -43,6 +43,7 @@ class OcrChar:
     score: float
     box: tuple[float, float, float, float]  # x0, top, x1, bottom in image pixels
     repaired_from: str | None = None  # what the engine read, where a domain check corrected it
+    line: int = -1  # the detector's line it was read in (its characters share the line's box)
 
 
 @cache
@@ -94,14 +95,28 @@ def recognize(image: np.ndarray) -> OcrPage:
     lines = [_box(b) for b in result.boxes] if result.boxes is not None else []
     if result.txts is None:
         return OcrPage(chars, lines)
-    for line_text, line_score, line_box, words in zip(result.txts, result.scores, result.boxes, result.word_results):
+    for n, (line_text, line_score, line_box, words) in enumerate(zip(result.txts, result.scores, result.boxes,
+                                                                     result.word_results)):
         if words and all(len(w) == 3 for w in words):
             for text, score, points in words:
                 if text.strip():
-                    chars.append(OcrChar(text, float(score), _box(points)))
+                    chars.append(OcrChar(text, float(score), _box(points), line=n))
         elif line_text.strip():  # no character boxes: the line as one piece
-            chars.append(OcrChar(line_text, float(line_score), _box(line_box)))
+            chars.append(OcrChar(line_text, float(line_score), _box(line_box), line=n))
     return OcrPage(chars, lines)
+
+
+Quad = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
+
+
+def detect_lines(image: np.ndarray) -> list[Quad]:
+    """The text detector alone, no recognition (a fraction of a page's OCR): each line's four corners, top-left,
+    top-right, bottom-right, bottom-left (a skewed line's box leans with it)."""
+    result = engine()(image, use_det=True, use_cls=False, use_rec=False, return_word_box=False,
+                      return_single_char_box=False, text_score=0.3)
+    if result.boxes is None:
+        return []
+    return [tuple((float(x), float(y)) for x, y in quad) for quad in result.boxes]
 
 
 def read_line(image: np.ndarray) -> tuple[str, float] | None:

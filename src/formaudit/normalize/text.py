@@ -12,9 +12,11 @@ _CJK = f"[{CJK_CHARS}]"
 # Literal HTML printed on the page by web systems: <p>, </p>, <ol style="…">, <br/>.
 # OCR may drop the space after a tag name (<olstyle="…">) or turn its quotes curly: known tags
 # are matched without needing that space.
-# A line break inside a tag may leave a space in it (</ p>).
+# A line break inside a tag may leave a space in it (</ p>). OCR may also misread the tag's name (<o1style="…">,
+# the l read as 1): a short name run into a style or class attribute is a tag whatever it reads as.
 _MARKUP = re.compile(r"<(?:/\s*)?(?:p|ol|ul|li|br|span|div|font|strong|em|b|i|u|h[1-6]|table|tr|td)(?![a-z])[^<>]*/?>"
                      r"|</?(?:ol|ul|span|div|font|p)(?=style|class)[^<>]*>"
+                     r"|</?[A-Za-z][A-Za-z0-9]{0,5}(?=style=|class=)[^<>]*>"
                      r"|</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _SPACE_NEXT_TO_CJK = re.compile(rf"(?<={_CJK})\s+|\s+(?={_CJK})")
 
