@@ -156,6 +156,14 @@ def invisible_share(textpage: pypdfium2.PdfTextPage) -> float:
     """The share of characters drawn with render mode 3 (neither filled nor stroked), from an even sample.
     Copiers and archive software lay their OCR text over the page image so: often wrong for Chinese."""
     raw = pypdfium2.raw
+    return sampled_share(textpage, lambda index, text_object:
+                         raw.FPDFTextObj_GetTextRenderMode(text_object) == raw.FPDF_TEXTRENDERMODE_INVISIBLE)
+
+
+def sampled_share(textpage: pypdfium2.PdfTextPage, counts: Callable[[int, int], bool]) -> float:
+    """The share of a text page's characters, from an even sample of _INVISIBLE_SAMPLE, for which
+    counts(index, text object) holds; spaces and line breaks PDFium inferred are not characters."""
+    raw = pypdfium2.raw
     count = raw.FPDFText_CountChars(textpage.raw)
     if count <= 0:
         return 0.0
@@ -166,7 +174,7 @@ def invisible_share(textpage: pypdfium2.PdfTextPage) -> float:
         if not text_object:  # a space or line break PDFium inferred
             continue
         seen += 1
-        hidden += raw.FPDFTextObj_GetTextRenderMode(text_object) == raw.FPDF_TEXTRENDERMODE_INVISIBLE
+        hidden += bool(counts(index, text_object))
     return round(hidden / seen, 3) if seen else 0.0
 
 
@@ -256,21 +264,16 @@ def _covers_page(page: pypdfium2.PdfPage, bounds: Box, settings: PageScanSetting
 def _share_under(textpage: pypdfium2.PdfTextPage, picture: Box, after: _DrawnAfter) -> float:
     """The share of characters, from an even sample, drawn before the picture and standing inside it."""
     raw = pypdfium2.raw
-    count = raw.FPDFText_CountChars(textpage.raw)
-    step = max(1, count // _INVISIBLE_SAMPLE)
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    seen = hidden = 0
-    for index in range(0, count, step):
-        text_object = raw.FPDFText_GetTextObject(textpage.raw, index)
-        if not text_object:  # a space or line break PDFium inferred
-            continue
-        seen += 1
+
+    def under(index: int, text_object) -> bool:
         if _address(text_object) in after.texts:
-            continue
+            return False
         raw.FPDFText_GetCharBox(textpage.raw, index, left, right, bottom, top)
         x, y = (left.value + right.value) / 2, (bottom.value + top.value) / 2
-        hidden += _inside(picture, x, y) and not any(_inside(form, x, y) for form in after.forms)
-    return round(hidden / seen, 3) if seen else 0.0
+        return _inside(picture, x, y) and not any(_inside(form, x, y) for form in after.forms)
+
+    return sampled_share(textpage, under)
 
 
 def _opaque(doc: pypdfium2.PdfDocument, page: pypdfium2.PdfPage, image, settings: PageScanSettings) -> bool:
