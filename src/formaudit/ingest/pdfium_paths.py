@@ -18,6 +18,8 @@ import ctypes
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 
+from formaudit.ingest import pdfium_calls as calls
+
 Matrix = tuple[float, float, float, float, float, float]
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 AXIS_EPSILON = 1e-3  # pt: a segment whose ends differ by less across its run is horizontal/vertical (float32 noise)
@@ -64,7 +66,7 @@ def read_edges(page: pypdfium2.PdfPage, to_page: Matrix) -> tuple[list[dict], in
     leaves those out (see pdfium_reader.TextLayerPage.unread_text)."""
     edges: list[dict] = []
     blank_texts: set[int] = set()
-    images = _walk(page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, IDENTITY, to_page, edges,
+    images = _walk(calls.address(page.raw), calls.page_count_objects, calls.page_object, IDENTITY, to_page, edges,
                    blank_texts)
     seen: set[tuple] = set()
     unique = []
@@ -76,21 +78,34 @@ def read_edges(page: pypdfium2.PdfPage, to_page: Matrix) -> tuple[list[dict], in
     return unique, images, blank_texts
 
 
-def _font_missing(text_object) -> bool:
+def _font_missing(text_object: int) -> bool:
     """The object's font is not in the file, so PDFium drew it with a font of the machine's.
 
     Only then are empty bounds a sign of lost text (a CJK font the machine lacks draws nothing); in an
     embedded font they are a glyph that draws nothing, as browsers print spaces, and the page is whole.
     """
-    return not pdfium_c.FPDFFont_GetIsEmbedded(pdfium_c.FPDFTextObj_GetFont(text_object))
+    return not calls.font_is_embedded(calls.text_object_font(text_object))
 
 
-def _walk(parent, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: list[dict], blank_texts: set[int]) -> int:
+class _Out:
+    """ctypes values PDFium writes into, with their addresses (taken once: a page passes them thousands of times)."""
+
+    def __init__(self):
+        self.matrix = pdfium_c.FS_MATRIX()
+        self.bounds = [ctypes.c_float() for _ in range(4)]  # left, bottom, right, top
+        self.x, self.y = ctypes.c_float(), ctypes.c_float()
+        self.matrix_at = ctypes.addressof(self.matrix)
+        self.bounds_at = [ctypes.addressof(v) for v in self.bounds]
+        self.x_at, self.y_at = ctypes.addressof(self.x), ctypes.addressof(self.y)
+
+
+def _walk(parent: int, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: list[dict], blank_texts: set[int],
+          out: _Out | None = None) -> int:
+    out = out or _Out()
     images = 0
-    fs_matrix = pdfium_c.FS_MATRIX()
-    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    fs_matrix, bounds = out.matrix, out.bounds
     text_kind = pdfium_c.FPDF_PAGEOBJ_TEXT
-    get_type, get_matrix = pdfium_c.FPDFPageObj_GetType, pdfium_c.FPDFPageObj_GetMatrix
+    get_type, get_matrix = calls.object_type, calls.object_matrix
     path_kind, form_kind, image_kind = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM, pdfium_c.FPDF_PAGEOBJ_IMAGE
     placed_by: dict[tuple, Matrix] = {}  # objects of a page share a few matrices
     for i in range(count_fn(parent)):
@@ -100,51 +115,50 @@ def _walk(parent, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: list[
             images += 1
             continue
         if kind == text_kind:
-            pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
-            if right.value - left.value < 0.01 and top.value - bottom.value < 0.01 and _font_missing(obj):
-                blank_texts.add(ctypes.cast(obj, ctypes.c_void_p).value or 0)
+            calls.object_bounds(obj, *out.bounds_at)
+            left, bottom, right, top = (v.value for v in bounds)
+            if right - left < 0.01 and top - bottom < 0.01 and _font_missing(obj):
+                blank_texts.add(obj)
             continue
         if kind != path_kind and kind != form_kind:
             continue
-        get_matrix(obj, fs_matrix)
+        get_matrix(obj, out.matrix_at)
         raw = (fs_matrix.a, fs_matrix.b, fs_matrix.c, fs_matrix.d, fs_matrix.e, fs_matrix.f)
         to_user = placed_by.get(raw)
         if to_user is None:
             to_user = placed_by[raw] = multiply(written_matrix(fs_matrix), outer)
-        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
-            images += _walk(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, to_user, to_page, edges,
-                            blank_texts)
+        if kind == form_kind:
+            images += _walk(obj, calls.form_count_objects, calls.form_object, to_user, to_page, edges, blank_texts, out)
             continue
-        clip = _clip_box(obj, outer, to_page)
-        for points in _subpaths(obj):
+        clip = _clip_box(obj, outer, to_page, out)
+        for points in _subpaths(obj, out):
             placed = [apply(to_page, *apply(to_user, x, y)) for x, y in points]
             edges.extend(e for e in (_clipped(e, clip) for e in subpath_edges(placed)) if e is not None)
     return images
 
 
-def _subpaths(path) -> list[list[tuple[float, float]]]:
+def _subpaths(path: int, out: _Out) -> list[list[tuple[float, float]]]:
     """The path's subpaths as the points pdfminer keeps: each segment's end point (no Bézier control points);
     a close returns to the start."""
-    x, y = ctypes.c_float(), ctypes.c_float()
-    get_segment, get_type, get_point = pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDFPathSegment_GetType, \
-        pdfium_c.FPDFPathSegment_GetPoint
-    get_close = pdfium_c.FPDFPathSegment_GetClose
+    x, y, x_at, y_at = out.x, out.y, out.x_at, out.y_at
+    get_segment, get_type, get_point, get_close = calls.path_segment, calls.segment_type, calls.segment_point, \
+        calls.segment_close
     moveto, bezierto = pdfium_c.FPDF_SEGMENT_MOVETO, pdfium_c.FPDF_SEGMENT_BEZIERTO
-    out: list[list[tuple[float, float]]] = []
+    subpaths: list[list[tuple[float, float]]] = []
     current: list[tuple[float, float]] = []
     bezier = 0
-    for i in range(pdfium_c.FPDFPath_CountSegments(path)):
+    for i in range(calls.path_count_segments(path)):
         segment = get_segment(path, i)
         kind = get_type(segment)
         if kind == bezierto:
             bezier += 1
             if bezier % 3:
                 continue  # a control point: never kept, its coordinates need not be read
-        get_point(segment, x, y)
+        get_point(segment, x_at, y_at)
         point = (round(x.value, COORD_DIGITS), round(y.value, COORD_DIGITS))
         if kind == moveto:
             if current:
-                out.append(current)
+                subpaths.append(current)
             current, bezier = [point], 0
             continue
         if not current:
@@ -154,8 +168,8 @@ def _subpaths(path) -> list[list[tuple[float, float]]]:
         if get_close(segment) and point != current[0]:
             current.append(current[0])
     if current:
-        out.append(current)
-    return out
+        subpaths.append(current)
+    return subpaths
 
 
 def _edge(x0: float, top: float, x1: float, bottom: float, orientation: str, object_type: str) -> dict:
@@ -203,18 +217,17 @@ def subpath_edges(points: list[tuple[float, float]]) -> list[dict]:
     return out
 
 
-def _clip_box(obj, outer: Matrix, to_page: Matrix) -> tuple[float, float, float, float] | None:
+def _clip_box(obj: int, outer: Matrix, to_page: Matrix, out: _Out) -> tuple[float, float, float, float] | None:
     """The bounding box, on the page, of what the object's clip path lets through (None: not clipped)."""
-    clip = pdfium_c.FPDFPageObj_GetClipPath(obj)
+    clip = calls.object_clip(obj)
     if not clip:
         return None
     box = None
-    x, y = ctypes.c_float(), ctypes.c_float()
-    for p in range(max(pdfium_c.FPDFClipPath_CountPaths(clip), 0)):
+    x, y, x_at, y_at = out.x, out.y, out.x_at, out.y_at
+    for p in range(max(calls.clip_count_paths(clip), 0)):
         points = []
-        for s in range(max(pdfium_c.FPDFClipPath_CountPathSegments(clip, p), 0)):
-            segment = pdfium_c.FPDFClipPath_GetPathSegment(clip, p, s)
-            pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
+        for s in range(max(calls.clip_count_segments(clip, p), 0)):
+            calls.segment_point(calls.clip_segment(clip, p, s), x_at, y_at)
             points.append(apply(to_page, *apply(outer, written(x.value), written(y.value))))
         if not points:
             continue

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 
+from formaudit.ingest import pdfium_calls as calls
 from formaudit.ingest.pdfium_paths import (
     COORD_DIGITS,
     SCALE_DIGITS,
@@ -92,23 +93,13 @@ def _font_metrics(font) -> tuple[str, float]:
     return name, min(round(descent.value, SCALE_DIGITS), 0.0)
 
 
-def _address_returning(function, *argtypes):
-    """A PDFium function returning a pointer, called so that it returns the address as an int: a dictionary key
-    without a ctypes.cast per call (half the cost of a character)."""
-    return ctypes.CFUNCTYPE(ctypes.c_void_p, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
-
-
-_text_object_at = _address_returning(pdfium_c.FPDFText_GetTextObject, pdfium_c.FPDF_TEXTPAGE, ctypes.c_int)
-_font_of = _address_returning(pdfium_c.FPDFTextObj_GetFont, pdfium_c.FPDF_PAGEOBJECT)
-
-
-def _unicode_text(textpage, index: int, code: int, count: int) -> tuple[str, int]:
+def _unicode_text(textpage: int, index: int, code: int, count: int) -> tuple[str, int]:
     """The character at index, and how many text-page entries it took (a surrogate pair takes two)."""
     if 0xD800 <= code < 0xDC00 and index + 1 < count:
-        low = pdfium_c.FPDFText_GetUnicode(textpage, index + 1)
+        low = calls.text_unicode(textpage, index + 1)
         if 0xDC00 <= low < 0xE000:
             return chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)), 2
-    if pdfium_c.FPDFText_HasUnicodeMapError(textpage, index) == 1:
+    if calls.text_map_error(textpage, index) == 1:
         return "\ufffd", 1  # a glyph with no Unicode meaning: pdfminer's (cid:N), counted as unreadable alike
     return chr(code), 1
 
@@ -117,58 +108,88 @@ _MAYBE_GENERATED = frozenset((0x20, 0x0A, 0x0D, 0x02))  # what PDFium inserts: s
 _NOT_A_CHARACTER = frozenset((0, 0xFFFE, 0xFFFF))
 
 
-def _is_layout(textpage, index: int, code: int) -> bool:
+def _is_layout(textpage: int, index: int, code: int) -> bool:
     """A text-page entry that is no drawn character: spaces and line breaks PDFium infers (pdfminer's layout
     annotations), or no code point at all."""
-    return code in _NOT_A_CHARACTER or (code in _MAYBE_GENERATED and pdfium_c.FPDFText_IsGenerated(textpage, index) == 1)
+    return code in _NOT_A_CHARACTER or (code in _MAYBE_GENERATED and calls.text_is_generated(textpage, index) == 1)
 
 
 def _chars_of(textpage, to_page: Matrix) -> list[dict]:
-    """The characters of a text page, in its order."""
-    get_unicode = pdfium_c.FPDFText_GetUnicode
-    get_origin, get_loose = pdfium_c.FPDFText_GetCharOrigin, pdfium_c.FPDFText_GetLooseCharBox
-    count = pdfium_c.FPDFText_CountChars(textpage)
+    """The characters of a text page, in its order, with pdfminer's boxes: from the glyph origin one advance
+    along, from the descent one font size up."""
+    tp = calls.address(textpage)
+    get_unicode, map_error, object_at = calls.text_unicode, calls.text_map_error, calls.text_object
+    get_origin, get_loose = calls.text_origin, calls.text_loose_box
+    count = calls.text_count(tp)
     runs: dict[int, _Run] = {}  # by text object (Chromium writes one per glyph, LibreOffice one per line)
     shared: dict[tuple, _Run] = {}  # by what a run is made of: a page's objects share a few fonts and matrices
     metrics: dict[int, tuple[str, float]] = {}  # by font
     loose = pdfium_c.FS_RECTF()
     ox, oy = ctypes.c_double(), ctypes.c_double()
+    loose_at, ox_at, oy_at = ctypes.addressof(loose), ctypes.addressof(ox), ctypes.addressof(oy)
+    a, _, _, d, e, f = to_page
+    unrotated = to_page[1] == 0.0 and to_page[2] == 0.0 and d < 0  # the common case, computed without corners
     chars: list[dict] = []
     index = 0
     while index < count:
-        code = get_unicode(textpage, index)
-        if _is_layout(textpage, index, code):
+        code = get_unicode(tp, index)
+        if code in _NOT_A_CHARACTER or code in _MAYBE_GENERATED and calls.text_is_generated(tp, index) == 1:
             index += 1
             continue
-        text, taken = _unicode_text(textpage, index, code, count)
-        key = _text_object_at(textpage, index) or 0
+        if 0xD800 <= code < 0xDC00 or map_error(tp, index) == 1:
+            text, taken = _unicode_text(tp, index, code, count)
+        else:
+            text, taken = chr(code), 1
+        key = object_at(tp, index) or 0
         run = runs.get(key)
         if run is None:
-            run = runs[key] = _run_of(textpage, index, key, metrics, shared)
-        get_origin(textpage, index, ox, oy)
-        get_loose(textpage, index, loose)
-        chars.append(_char_dict(text, run, round(ox.value, COORD_DIGITS), round(oy.value, COORD_DIGITS),
-                                loose.left, loose.right, to_page))
+            run = runs[key] = _run_of(textpage, tp, index, key, metrics, shared)
+        get_origin(tp, index, ox_at, oy_at)
+        get_loose(tp, index, loose_at)
+        x, y = round(ox.value, COORD_DIGITS), round(oy.value, COORD_DIGITS)
+        em = run.em
+        # PDFium's loose box runs from the origin one advance along. Where PDFium replaced the font's code point
+        # (a Kangxi radical by its ideograph) it gives the glyph's ink box instead: such characters are CJK
+        # ideographs, one em wide.
+        left = loose.left
+        advance = round(loose.right - left, COORD_DIGITS) if abs(left - x) <= LOOSE_BOX_SLACK else run.ex
+        bottom_y = y + run.descent * em
+        if unrotated:
+            x0, x1 = a * x + e, a * (x + advance) + e
+            if x1 < x0:
+                x0, x1 = x1, x0
+            top, bottom = d * (bottom_y + em) + f, d * bottom_y + f
+        else:
+            corners = [apply(to_page, px, py) for px, py in ((x, bottom_y), (x + advance, bottom_y + em))]
+            x0, x1 = sorted((corners[0][0], corners[1][0]))
+            top, bottom = sorted((corners[0][1], corners[1][1]))
+        chars.append({
+            "object_type": "char", "text": text, "fontname": run.fontname,
+            "size": run.size, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
+            "width": x1 - x0, "height": bottom - top,
+            "upright": run.upright, "render_mode": run.render_mode,
+        })
         index += taken
     return chars
 
 
 def text_objects_read(textpage) -> set[int]:
     """The text objects (by address) that characters of the text page come from."""
-    count = pdfium_c.FPDFText_CountChars(textpage)
-    get_unicode = pdfium_c.FPDFText_GetUnicode
-    return {_text_object_at(textpage, i) or 0 for i in range(count) if not _is_layout(textpage, i, get_unicode(textpage, i))}
+    tp = calls.address(textpage)
+    count = calls.text_count(tp)
+    get_unicode = calls.text_unicode
+    return {calls.text_object(tp, i) or 0 for i in range(count) if not _is_layout(tp, i, get_unicode(tp, i))}
 
 
-def _run_of(textpage, index: int, text_object: int, metrics: dict, shared: dict) -> _Run:
+def _run_of(textpage, tp: int, index: int, text_object: int, metrics: dict, shared: dict) -> _Run:
+    """What the characters of one text object share (`textpage` and its address `tp`)."""
     matrix = pdfium_c.FS_MATRIX()
-    pdfium_c.FPDFText_GetMatrix(textpage, index, matrix)
-    font_size = pdfium_c.FPDFText_GetFontSize(textpage, index)
+    calls.text_matrix(tp, index, ctypes.addressof(matrix))
+    font_size = calls.text_font_size(tp, index)
     if text_object:
-        pointer = pdfium_c.FPDFText_GetTextObject(textpage, index)
-        font, render_mode = _font_of(pointer) or 0, pdfium_c.FPDFTextObj_GetTextRenderMode(pointer)
+        font, render_mode = calls.text_object_font(text_object) or 0, calls.text_render_mode(text_object)
         if font not in metrics:
-            metrics[font] = _font_metrics(pdfium_c.FPDFTextObj_GetFont(pointer))
+            metrics[font] = _font_metrics(pdfium_c.FPDFTextObj_GetFont(pdfium_c.FPDFText_GetTextObject(textpage, index)))
     else:
         font, render_mode = None, 0
     made_of = (font, render_mode, font_size, matrix.a, matrix.b, matrix.c, matrix.d)
@@ -185,29 +206,6 @@ def _new_run(fontname: str, descent: float, render_mode: int, font_size: float,
     em = font_size * (c * c + d * d) ** 0.5
     ex = font_size * (a * a + b * b) ** 0.5
     return _Run(fontname, render_mode, em, ex, a * d > 0 and b * c <= 0, descent)
-
-
-def _char_dict(text: str, run: _Run, x: float, y: float, loose_left: float, loose_right: float, to_page: Matrix) -> dict:
-    """pdfminer's box of one glyph: from the origin (x, y) one advance along, from the descent one font size up."""
-    em = run.em
-    # PDFium's loose box runs from the origin one advance along. Where PDFium replaced the font's code point
-    # (a Kangxi radical by its ideograph) it gives the glyph's ink box instead: such characters are CJK
-    # ideographs, one em wide.
-    advance = written(loose_right - loose_left) if abs(loose_left - x) <= LOOSE_BOX_SLACK else run.ex
-    bottom_y = y + run.descent * em
-    if to_page[1] == 0.0 and to_page[2] == 0.0 and to_page[3] < 0:  # an unrotated page: no need for the general case
-        x0, x1 = sorted((to_page[0] * x + to_page[4], to_page[0] * (x + advance) + to_page[4]))
-        top, bottom = to_page[3] * (bottom_y + em) + to_page[5], to_page[3] * bottom_y + to_page[5]
-    else:
-        corners = [apply(to_page, px, py) for px, py in ((x, bottom_y), (x + advance, bottom_y + em))]
-        x0, x1 = sorted((corners[0][0], corners[1][0]))
-        top, bottom = sorted((corners[0][1], corners[1][1]))
-    return {
-        "object_type": "char", "text": text, "fontname": run.fontname,
-        "size": run.size, "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
-        "width": x1 - x0, "height": bottom - top,
-        "upright": run.upright, "render_mode": run.render_mode,
-    }
 
 
 # ---------------------------------------------------------------- a page
