@@ -221,10 +221,10 @@ def extract(path: Path | str, *, display_path: str | None = None, options: Optio
     try:
         check_file(path, options.max_bytes)
         record.source.sha256 = sha256_of(path)
-        check_structure(path, options.max_pages)  # before PDFium or pdfminer follow a drawing that never ends
-        document = open_document(path)  # one open document for the page scan and the reading
+        document = open_document(path)  # one open document for the caps, the page scan and the reading
         opened: dict = {}
         try:
+            check_structure(path, options.max_pages, document)  # before PDFium or pdfminer follow a drawing that never ends
             # the pages the reading will surely want stay loaded from the scan: their content is parsed once
             scans, opened = scan_keeping(document, lambda s: may_hold_form(s) and not needs_ocr(s), options.page_scan)
             record.source.pages = len(scans)

@@ -71,17 +71,21 @@ class _CycleFound(Exception):
     pass
 
 
-def check_structure(path: Path, max_pages: int | None) -> None:
+def check_structure(path: Path, max_pages: int | None, document: pypdfium2.PdfDocument | None = None) -> None:
     """Before any page is read: the page count, and form XObjects that draw themselves (PDFium's text
-    extraction and pdfminer both follow such drawings for minutes, to gigabytes)."""
-    try:
-        doc = pypdfium2.PdfDocument(str(path))
-    except pypdfium2.PdfiumError:
-        return  # encrypted or broken: scan_pages says which
-    try:
-        pages = len(doc)
-    finally:
-        doc.close()
+    extraction and pdfminer both follow such drawings for minutes, to gigabytes). `document`: the file already
+    open in PDFium (opening it parses only its trailer and cross-reference table), else it is opened here."""
+    if document is None:
+        try:
+            document = pypdfium2.PdfDocument(str(path))
+        except pypdfium2.PdfiumError:
+            return  # encrypted or broken: scan_pages says which
+        try:
+            pages = len(document)
+        finally:
+            document.close()
+    else:
+        pages = len(document)
     if max_pages is not None and pages > max_pages:
         raise UnusableDocument("TOO_MANY_PAGES", f"the PDF has {pages} pages, above the limit of {max_pages} (--max-pages)")
     check_form_xobjects(path)

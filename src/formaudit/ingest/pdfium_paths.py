@@ -97,6 +97,7 @@ class _Out:
         self.matrix_at = ctypes.addressof(self.matrix)
         self.bounds_at = [ctypes.addressof(v) for v in self.bounds]
         self.x_at, self.y_at = ctypes.addressof(self.x), ctypes.addressof(self.y)
+        self.clip_boxes: dict[tuple, tuple[float, float, float, float]] = {}  # a clip path's box on the page, by its points
 
 
 def _walk(parent: int, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: list[dict], blank_texts: set[int],
@@ -131,15 +132,21 @@ def _walk(parent: int, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: 
             images += _walk(obj, calls.form_count_objects, calls.form_object, to_user, to_page, edges, blank_texts, out)
             continue
         clip = _clip_box(obj, outer, to_page, out)
-        for points in _subpaths(obj, out):
-            placed = [apply(to_page, *apply(to_user, x, y)) for x, y in points]
-            edges.extend(e for e in (_clipped(e, clip) for e in subpath_edges(placed)) if e is not None)
+        for placed in _subpaths(obj, out, to_user, to_page):
+            if clip is None:
+                edges.extend(subpath_edges(placed))
+            else:
+                edges.extend(e for e in (_clipped(e, clip) for e in subpath_edges(placed)) if e is not None)
     return images
 
 
-def _subpaths(path: int, out: _Out) -> list[list[tuple[float, float]]]:
-    """The path's subpaths as the points pdfminer keeps: each segment's end point (no Bézier control points);
-    a close returns to the start."""
+def _subpaths(path: int, out: _Out, to_user: Matrix, to_page: Matrix) -> list[list[tuple[float, float]]]:
+    """The path's subpaths as the points pdfminer keeps, placed on the page (to_user, then to_page): each
+    segment's end point (no Bézier control points); a close returns to the start."""
+    # apply(to_page, *apply(to_user, x, y)) written out: the same operations in the same order (the same
+    # floats as pdfminer's), without two calls and two tuples per point
+    a1, b1, c1, d1, e1, f1 = to_user
+    a2, b2, c2, d2, e2, f2 = to_page
     x, y, x_at, y_at = out.x, out.y, out.x_at, out.y_at
     get_segment, get_type, get_point, get_close = calls.path_segment, calls.segment_type, calls.segment_point, \
         calls.segment_close
@@ -155,7 +162,9 @@ def _subpaths(path: int, out: _Out) -> list[list[tuple[float, float]]]:
             if bezier % 3:
                 continue  # a control point: never kept, its coordinates need not be read
         get_point(segment, x_at, y_at)
-        point = (round(x.value, COORD_DIGITS), round(y.value, COORD_DIGITS))
+        px, py = round(x.value, COORD_DIGITS), round(y.value, COORD_DIGITS)
+        ux, uy = a1 * px + c1 * py + e1, b1 * px + d1 * py + f1
+        point = (a2 * ux + c2 * uy + e2, b2 * ux + d2 * uy + f2)
         if kind == moveto:
             if current:
                 subpaths.append(current)
@@ -203,8 +212,16 @@ def subpath_edges(points: list[tuple[float, float]]) -> list[dict]:
     if _is_rectangle(points):
         xs, ys = [p[0] for p in points[:4]], [p[1] for p in points[:4]]
         left, right, top, bottom = min(xs), max(xs), min(ys), max(ys)
-        return [_edge(left, top, right, top, "h", "rect_edge"), _edge(left, bottom, right, bottom, "h", "rect_edge"),
-                _edge(left, top, left, bottom, "v", "rect_edge"), _edge(right, top, right, bottom, "v", "rect_edge")]
+        width, height = right - left, bottom - top
+        # _edge's dicts, written out (a form page draws a hundred rectangles)
+        return [{"object_type": "rect_edge", "x0": left, "x1": right, "top": top, "bottom": top, "doctop": top,
+                 "width": width, "height": 0.0, "orientation": "h"},
+                {"object_type": "rect_edge", "x0": left, "x1": right, "top": bottom, "bottom": bottom, "doctop": bottom,
+                 "width": width, "height": 0.0, "orientation": "h"},
+                {"object_type": "rect_edge", "x0": left, "x1": left, "top": top, "bottom": bottom, "doctop": top,
+                 "width": 0.0, "height": height, "orientation": "v"},
+                {"object_type": "rect_edge", "x0": right, "x1": right, "top": top, "bottom": bottom, "doctop": top,
+                 "width": 0.0, "height": height, "orientation": "v"}]
     out = []
     object_type = "line" if len(points) == 2 else "curve_edge"
     for (xa, ya), (xb, yb) in zip(points, points[1:]):
@@ -225,14 +242,19 @@ def _clip_box(obj: int, outer: Matrix, to_page: Matrix, out: _Out) -> tuple[floa
     box = None
     x, y, x_at, y_at = out.x, out.y, out.x_at, out.y_at
     for p in range(max(calls.clip_count_paths(clip), 0)):
-        points = []
+        drawn = []
         for s in range(max(calls.clip_count_segments(clip, p), 0)):
             calls.segment_point(calls.clip_segment(clip, p, s), x_at, y_at)
-            points.append(apply(to_page, *apply(outer, written(x.value), written(y.value))))
-        if not points:
+            drawn.append((x.value, y.value))
+        if not drawn:
             continue
-        xs, ys = [q[0] for q in points], [q[1] for q in points]
-        this = (min(xs), min(ys), max(xs), max(ys))
+        # the paths of a page share a few clips: each is placed once
+        key = (outer, tuple(drawn))
+        this = out.clip_boxes.get(key)
+        if this is None:
+            points = [apply(to_page, *apply(outer, written(px), written(py))) for px, py in drawn]
+            xs, ys = [q[0] for q in points], [q[1] for q in points]
+            this = out.clip_boxes[key] = (min(xs), min(ys), max(xs), max(ys))
         box = this if box is None else (max(box[0], this[0]), max(box[1], this[1]), min(box[2], this[2]), min(box[3], this[3]))
     return box
 

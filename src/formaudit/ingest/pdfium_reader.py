@@ -127,6 +127,8 @@ def _chars_of(textpage, to_page: Matrix) -> list[dict]:
     loose = pdfium_c.FS_RECTF()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     loose_at, ox_at, oy_at = ctypes.addressof(loose), ctypes.addressof(ox), ctypes.addressof(oy)
+    matrix = pdfium_c.FS_MATRIX()  # a run's text matrix, written here by each _run_of
+    matrix_at = ctypes.addressof(matrix)
     a, _, _, d, e, f = to_page
     unrotated = to_page[1] == 0.0 and to_page[2] == 0.0 and d < 0  # the common case, computed without corners
     chars: list[dict] = []
@@ -143,7 +145,7 @@ def _chars_of(textpage, to_page: Matrix) -> list[dict]:
         key = object_at(tp, index) or 0
         run = runs.get(key)
         if run is None:
-            run = runs[key] = _run_of(textpage, tp, index, key, metrics, shared)
+            run = runs[key] = _run_of(textpage, tp, index, key, metrics, shared, matrix, matrix_at)
         get_origin(tp, index, ox_at, oy_at)
         get_loose(tp, index, loose_at)
         x, y = round(ox.value, COORD_DIGITS), round(oy.value, COORD_DIGITS)
@@ -181,10 +183,11 @@ def text_objects_read(textpage) -> set[int]:
     return {calls.text_object(tp, i) or 0 for i in range(count) if not _is_layout(tp, i, get_unicode(tp, i))}
 
 
-def _run_of(textpage, tp: int, index: int, text_object: int, metrics: dict, shared: dict) -> _Run:
-    """What the characters of one text object share (`textpage` and its address `tp`)."""
-    matrix = pdfium_c.FS_MATRIX()
-    calls.text_matrix(tp, index, ctypes.addressof(matrix))
+def _run_of(textpage, tp: int, index: int, text_object: int, metrics: dict, shared: dict,
+            matrix: pdfium_c.FS_MATRIX, matrix_at: int) -> _Run:
+    """What the characters of one text object share (`textpage` and its address `tp`). `matrix` (at address
+    matrix_at) is where PDFium writes the text matrix: one for the page, a Chromium page has a run per glyph."""
+    calls.text_matrix(tp, index, matrix_at)
     font_size = calls.text_font_size(tp, index)
     if text_object:
         font, render_mode = calls.text_object_font(text_object) or 0, calls.text_render_mode(text_object)
