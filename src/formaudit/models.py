@@ -58,11 +58,12 @@ class Grid:
 
     def rows(self) -> list[Row]:
         """Each grid row with the cells covering it, left to right (merged cells appear in every row they span)."""
-        out = []
-        for r in range(len(self.ys) - 1):
-            covering = sorted((c for c in self.cells if c.row <= r < c.row + c.rowspan), key=lambda c: c.col)
-            out.append(Row(self.page, r, covering, self.ys[r], self.ys[r + 1]))
-        return out
+        count = len(self.ys) - 1
+        covering: list[list[GridCell]] = [[] for _ in range(count)]
+        for cell in sorted(self.cells, key=lambda c: c.col):  # stable: cells of one column keep their order
+            for r in range(max(cell.row, 0), min(cell.row + cell.rowspan, count)):
+                covering[r].append(cell)
+        return [Row(self.page, r, covering[r], self.ys[r], self.ys[r + 1]) for r in range(count)]
 
 
 @dataclass
