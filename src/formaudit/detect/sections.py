@@ -14,6 +14,7 @@ from dataclasses import replace
 from formaudit.models import FormBlock, FormSections, FundingLine, GridCell, IndicatorLine, Row
 from formaudit.vocabulary import label_key, vocabulary
 
+_SPACE = re.compile(r"\s+")
 NUMBER_FIELDS = ("initial_budget", "budget", "executed", "transfer", "weight", "rate", "score")
 LABEL_FIELDS = ("level1", "level2", "name")
 
@@ -122,7 +123,7 @@ MIN_RUN_ON_LABEL = 4  # characters: a shorter label word (单位) can end a unit
 def split_run_on_label(cell: GridCell) -> list[GridCell]:
     """A value cell that ends with the next label (…统计局实施单位): the rule between the two cells was lost
     in a scan. The cell becomes the value and the label, the label taking its share of the width."""
-    squeezed = re.sub(r"\s+", "", unicodedata.normalize("NFKC", cell.text)).rstrip(":")
+    squeezed = _SPACE.sub("", unicodedata.normalize("NFKC", cell.text)).rstrip(":")
     for key in vocabulary().meta:
         if len(key) >= MIN_RUN_ON_LABEL and len(squeezed) > len(key) and squeezed.endswith(key):
             cut = len(squeezed) - len(key)
