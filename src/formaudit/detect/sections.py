@@ -76,15 +76,27 @@ def vocabulary_field(columns: dict[str, str], text: str, read_by_ocr: bool) -> s
 
 def header_map(row: Row, columns: dict[str, str]) -> dict[str, GridCell]:
     """Header cells of a row by the field their label names; a section label spanning rows yields to a column header."""
-    found: dict[str, GridCell] = {}
-    for cell in sorted(row.cells, key=lambda c: (c.rowspan, c.col)):
+    named = []
+    for cell in row.cells:
         ocr = cell.confidence < 1.0
-        name = vocabulary_field(columns, cell.text, ocr)
+        # vocabulary_field's first answer asked here: most cells are no label, and few are read by OCR
+        name = columns.get(label_key(cell.text))
+        if name is None and ocr:
+            name = vocabulary_field(columns, cell.text, ocr)
         if name is None and "\n" in cell.text:  # a note or a misread seal above the label: one line is the label
             name = next((f for line in cell.text.splitlines() if (f := vocabulary_field(columns, line, ocr))), None)
-        if name and name not in found:
-            found[name] = cell
+        if name:
+            named.append((cell, name))
+    # the label cells only are put in order (a stable sort: the same order as sorting the whole row), most rows
+    # having none: this runs up to three times on every row of a form
+    found: dict[str, GridCell] = {}
+    for cell, name in sorted(named, key=_span_then_column):
+        found.setdefault(name, cell)
     return found
+
+
+def _span_then_column(named: tuple[GridCell, str]) -> tuple[int, int]:
+    return named[0].rowspan, named[0].col
 
 
 def indicator_header(row: Row) -> dict[str, GridCell] | None:
@@ -124,8 +136,11 @@ def split_run_on_label(cell: GridCell) -> list[GridCell]:
     """A value cell that ends with the next label (…统计局实施单位): the rule between the two cells was lost
     in a scan. The cell becomes the value and the label, the label taking its share of the width."""
     squeezed = _SPACE.sub("", unicodedata.normalize("NFKC", cell.text)).rstrip(":")
-    for key in vocabulary().meta:
-        if len(key) >= MIN_RUN_ON_LABEL and len(squeezed) > len(key) and squeezed.endswith(key):
+    labels = _run_on_labels(vocabulary().meta)
+    if not squeezed.endswith(labels):  # the common case, in one call: no label ends the text
+        return [cell]
+    for key in labels:
+        if len(squeezed) > len(key) and squeezed.endswith(key):
             cut = len(squeezed) - len(key)
             at = _after_printed(cell.text, cut)
             x0, top, x1, bottom = cell.bbox
@@ -133,6 +148,18 @@ def split_run_on_label(cell: GridCell) -> list[GridCell]:
             return [replace(cell, text=cell.text[:at].rstrip(), bbox=(x0, top, split_x, bottom)),
                     replace(cell, text=cell.text[at:].strip(), bbox=(split_x, top, x1, bottom))]
     return [cell]
+
+
+# the meta vocabulary's dict -> its labels that a value may run into, in the dict's order; the dict is held with
+# them, so its id is no other's while it is here (vocabulary() makes it once per process)
+_RUN_ON_LABELS: dict[int, tuple[dict[str, str], tuple[str, ...]]] = {}
+
+
+def _run_on_labels(meta: dict[str, str]) -> tuple[str, ...]:
+    held = _RUN_ON_LABELS.get(id(meta))
+    if held is None:
+        held = _RUN_ON_LABELS[id(meta)] = (meta, tuple(key for key in meta if len(key) >= MIN_RUN_ON_LABEL))
+    return held[1]
 
 
 def _after_printed(text: str, count: int) -> int:

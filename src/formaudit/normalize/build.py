@@ -42,8 +42,12 @@ class FormBuilder:
             return
         if cell.repairs and "ocr_repairs" not in extra:
             extra["ocr_repairs"] = cell.repairs
-        read = [c for c in joined or [cell] if c.text.strip()] or [cell]
-        if all(c.confirmed_by_layer for c in read):
+        if joined:
+            read = [c for c in joined if c.text.strip()] or [cell]
+            confirmed = all(c.confirmed_by_layer for c in read)
+        else:
+            confirmed = cell.confirmed_by_layer  # (the cell alone, with text or not)
+        if confirmed:
             # a searchable scan's text layer read the same text: two readers agree (validate/rules.mark_uncertain)
             extra["confirmed_by_text_layer"] = True
         self.cells[path] = CellRef(page=cell.page, bbox=list(cell.page_bbox or cell.bbox), text=cell.text if text is None else text,

@@ -171,9 +171,10 @@ def unreadable_value(form: Form) -> list[Finding]:
         parts = path.strip("/").split("/")
         if parts[-1] not in _NUMBER_FIELDS or parts[0] not in ("funding", "indicators", "total"):
             continue
-        value = _resolve(form, parts)
+        if _resolve(form, parts) is not None:  # a value was read (most cells)
+            continue
         parsed = parse_number(cell.text, percent_header=read_as_percent(cell))
-        if value is None and not parsed.empty and parsed.value is None:
+        if not parsed.empty and parsed.value is None:
             out.append(finding("UNREADABLE_VALUE", path, "a number", cell.text, say("UNREADABLE_VALUE", "unreadable", text=cell.text)))
     return out
 
@@ -195,7 +196,8 @@ def _resolve(data, parts: list[str]):
 
 
 def _field(model: BaseModel, name: str):
-    if name in type(model).model_fields:
-        return getattr(model, name)
+    values = vars(model)  # a pydantic model's fields, by name (its extra fields are in model_extra)
+    if name in values:
+        return values[name]
     return (model.model_extra or {}).get(name)
 
