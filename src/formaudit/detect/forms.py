@@ -8,12 +8,15 @@ on without their text, are joined back by the sectionizer (it sees the page chan
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from formaudit.models import FormBlock, Grid, GridCell, PageContent, Row, TextLine
 from formaudit.vocabulary import label_key, vocabulary
 
 
 def _is_total_row(row: Row) -> bool:
-    return any(vocabulary().is_total(c.text) for c in row.cells)
+    total = vocabulary().total  # Vocabulary.is_total, asked of every cell of every row
+    return any(label_key(c.text) in total for c in row.cells)
 
 
 def _has_indicator_header(row: Row) -> bool:
@@ -60,13 +63,12 @@ def _kind_of(rows: list[Row]) -> str:
     return "project" if any(meta.get(label_key(c.text)) == "project_name" for row in rows for c in row.cells) else "department"
 
 
-def _untitled(grid_rows: list[Row]) -> bool:
+def _untitled(rows: list[Row]) -> bool:
     """A table that is a form by its structure alone: the indicator header and a total row."""
-    return any(_has_indicator_header(r) for r in grid_rows) and any(_is_total_row(r) for r in grid_rows)
+    return any(_has_indicator_header(r) for r in rows) and any(_is_total_row(r) for r in rows)
 
 
-def _column(cell: GridCell) -> int:
-    return cell.col
+_COLUMN = attrgetter("col")
 
 
 def grid_rows(grid: Grid) -> list[Row]:
@@ -76,9 +78,13 @@ def grid_rows(grid: Grid) -> list[Row]:
     count = max(len(grid.ys) - 1, 0)
     covering: list[list[GridCell]] = [[] for _ in range(count)]
     for cell in grid.cells:
+        if cell.rowspan == 1:  # most cells: the one row they stand in
+            if 0 <= cell.row < count:
+                covering[cell.row].append(cell)
+            continue
         for r in range(max(cell.row, 0), min(cell.row + cell.rowspan, count)):
             covering[r].append(cell)
-    return [Row(grid.page, r, sorted(cells, key=_column), grid.ys[r], grid.ys[r + 1]) for r, cells in enumerate(covering)]
+    return [Row(grid.page, r, sorted(cells, key=_COLUMN), grid.ys[r], grid.ys[r + 1]) for r, cells in enumerate(covering)]
 
 
 def find_forms(pages: list[PageContent]) -> list[FormBlock]:

@@ -59,7 +59,7 @@ class FormBuilder:
             return None
         text, repairs = cell.text, list(cell.repairs)
         parsed = parse_number(text, percent_header=percent_header)
-        if (parsed.value is None or comma_for_point(text)) and not parsed.empty and cell.confidence < 1.0:
+        if cell.confidence < 1.0 and not parsed.empty and (parsed.value is None or comma_for_point(text)):
             # read by OCR, and unreadable or read wrong: try the safe repairs
             repaired = repair_ocr_number(text)
             if repaired is not None:
