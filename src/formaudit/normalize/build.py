@@ -15,6 +15,8 @@ from formaudit.vocabulary import label_key, vocabulary, weight_in_label
 COMPARISONS = {"=", "≥", "≤", ">", "<", "﹦", ">=", "<="}
 # A bare number above this in an execution-rate column is a percentage (97 -> 0.97): rates run near 1.
 BARE_PERCENT_ABOVE = 2.0
+_SPACE = re.compile(r"\s+")
+_YUAN = re.compile(r"(单位[:：]?元|\(元\))")  # the money unit printed as 元
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 LEVEL1_OF_LEVEL2 = {
     "quantity": "output", "quality": "output", "timeliness": "output", "cost": "output",
@@ -40,8 +42,12 @@ class FormBuilder:
             return
         if cell.repairs and "ocr_repairs" not in extra:
             extra["ocr_repairs"] = cell.repairs
-        read = [c for c in joined or [cell] if c.text.strip()] or [cell]
-        if all(c.confirmed_by_layer for c in read):
+        if joined:
+            read = [c for c in joined if c.text.strip()] or [cell]
+            confirmed = all(c.confirmed_by_layer for c in read)
+        else:
+            confirmed = cell.confirmed_by_layer  # (the cell alone, with text or not)
+        if confirmed:
             # a searchable scan's text layer read the same text: two readers agree (validate/rules.mark_uncertain)
             extra["confirmed_by_text_layer"] = True
         self.cells[path] = CellRef(page=cell.page, bbox=list(cell.page_bbox or cell.bbox), text=cell.text if text is None else text,
@@ -53,7 +59,7 @@ class FormBuilder:
             return None
         text, repairs = cell.text, list(cell.repairs)
         parsed = parse_number(text, percent_header=percent_header)
-        if (parsed.value is None or comma_for_point(text)) and not parsed.empty and cell.confidence < 1.0:
+        if cell.confidence < 1.0 and not parsed.empty and (parsed.value is None or comma_for_point(text)):
             # read by OCR, and unreadable or read wrong: try the safe repairs
             repaired = repair_ocr_number(text)
             if repaired is not None:
@@ -88,7 +94,7 @@ class FormBuilder:
     # ------------------------------------------------------------------ parts
     def year(self) -> int | None:
         for line in [self.block.title, *self.block.header_lines]:
-            m = _YEAR.search(re.sub(r"\s+", "", unicodedata.normalize("NFKC", line.text)))  # OCR reads "20 20 年"
+            m = _YEAR.search(_SPACE.sub("", unicodedata.normalize("NFKC", line.text)))  # OCR reads "20 20 年"
             if m:
                 return int(m.group(1))
         return None
@@ -96,10 +102,10 @@ class FormBuilder:
     def money_unit(self) -> str | None:
         context = self.sections.funding_context + [ln.text for ln in self.block.header_lines]
         for text in context:
-            t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))  # a narrow cell wraps "万\n元"
+            t = _SPACE.sub("", unicodedata.normalize("NFKC", text))  # a narrow cell wraps "万\n元"
             if "万元" in t:
                 return "万元"
-            if re.search(r"(单位[:：]?元|\(元\))", t):
+            if _YUAN.search(t):
                 return "元"
         return None
 
@@ -117,7 +123,7 @@ class FormBuilder:
             values = {f: self.number(f"{base}/{f}", line.values.get(f), percent_header=(f == "rate" and percent_header),
                                      rate_column=(f == "rate"))
                       for f in ("initial_budget", "budget", "executed", "transfer", "weight", "rate", "score")}
-            rows.append(FundingRow(source=line.source, label=re.sub(r"\s+", "", line.label.text), **values))
+            rows.append(FundingRow(source=line.source, label=_SPACE.sub("", line.label.text), **values))
         self._weights_from_header(rows)
         return rows
 
@@ -141,7 +147,7 @@ class FormBuilder:
         head = self.sections.funding_header.get("rate")
         if not head:
             return None
-        t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", head.text))
+        t = _SPACE.sub("", unicodedata.normalize("NFKC", head.text))
         if "B-C" in t:
             return "(B-C)/A"
         if "B/A" in t:
@@ -157,8 +163,8 @@ class FormBuilder:
     def indicator(self, i: int, line: IndicatorLine) -> Indicator | None:
         vocab = vocabulary()
         base = f"/indicators/{i}"
-        level1_label = re.sub(r"\s+", "", line.text("level1")) or None
-        level2_label = re.sub(r"\s+", "", line.text("level2")) or None
+        level1_label = _SPACE.sub("", line.text("level1")) or None
+        level2_label = _SPACE.sub("", line.text("level2")) or None
         level2 = vocab.level2.get(label_key(level2_label))
         level1 = vocab.level1.get(label_key(level1_label)) or LEVEL1_OF_LEVEL2.get(level2 or "")
         if level1 is None:
@@ -221,7 +227,7 @@ class FormBuilder:
                 indicators.append(ind)
         form = Form(
             form_type=self.block.form_type,
-            title=re.sub(r"\s+", "", self.block.title.text),
+            title=_SPACE.sub("", self.block.title.text),
             year=self.year(),
             unit_name=self.meta_text("unit_name"),
             project_name=self.meta_text("project_name"),

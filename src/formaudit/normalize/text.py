@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from formaudit.ingest.chars import UNREADABLE
 
@@ -21,12 +22,16 @@ _MARKUP = re.compile(r"<(?:/\s*)?(?:p|ol|ul|li|br|span|div|font|strong|em|b|i|u|
 _SPACE_NEXT_TO_CJK = re.compile(rf"(?<={_CJK})\s+|\s+(?={_CJK})")
 
 
+_SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=65536)  # a cell's text is cleaned more than once (its field, then a joined value)
 def clean_text(text: str | None) -> str | None:
     """Collapse whitespace to one space, drop it beside CJK characters, strip literal markup."""
     if text is None:
         return None
     t = _MARKUP.sub(" ", text)
-    t = re.sub(r"\s+", " ", t).strip()
+    t = _SPACE.sub(" ", t).strip()
     t = _SPACE_NEXT_TO_CJK.sub("", t)
     return t or None
 

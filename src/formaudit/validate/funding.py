@@ -20,11 +20,14 @@ def uses_transfer(form: Form) -> bool:
     return any(r.transfer is not None for r in form.funding) or any(p.endswith("/transfer") for p in form.cells)
 
 
-def recomputed_rate(form: Form, row: FundingRow) -> tuple[Decimal, str] | None:
-    """The execution rate from the amounts, and the formula shown in messages."""
+def recomputed_rate(form: Form, row: FundingRow, with_transfer: bool | None = None) -> tuple[Decimal, str] | None:
+    """The execution rate from the amounts, and the formula shown in messages. `with_transfer`: uses_transfer(form),
+    when the caller has asked it once for all the rows (it reads every cell path of the form)."""
     if row.budget is None or row.executed is None or row.budget == 0:
         return None
-    if uses_transfer(form):
+    if with_transfer is None:
+        with_transfer = uses_transfer(form)
+    if with_transfer:
         transfer = row.transfer or 0
         formula = f"({format_number(dec(row.executed))}-{format_number(dec(transfer))})/{format_number(dec(row.budget))}"
         return (dec(row.executed) - dec(transfer)) / dec(row.budget), formula
@@ -37,8 +40,9 @@ def _amount_paths(i: int) -> list[str]:
 
 def rate_mismatch(form: Form) -> list[Finding]:
     out = []
+    with_transfer = uses_transfer(form)
     for i, row in enumerate(form.funding):
-        rate = recomputed_rate(form, row)
+        rate = recomputed_rate(form, row, with_transfer)
         if row.rate is None or rate is None:
             continue
         value, formula = rate
@@ -56,8 +60,9 @@ def rate_mismatch(form: Form) -> list[Finding]:
 
 def score_mismatch(form: Form) -> list[Finding]:
     out = []
+    with_transfer = uses_transfer(form)
     for i, row in enumerate(form.funding):
-        rate = recomputed_rate(form, row)
+        rate = recomputed_rate(form, row, with_transfer)
         if row.score is None or row.weight is None or rate is None:
             continue
         value, formula = rate

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from formaudit.normalize.numbers import parse_number
-from formaudit.record import Form
+from formaudit.record import CellRef, Form
 
 
 def dec(value: float | int) -> Decimal:
@@ -39,11 +39,17 @@ class Printed:
         return round_half_up(recomputed, self.decimals) == round_half_up(self.value, self.decimals)
 
 
+def read_as_percent(cell: CellRef) -> bool:
+    """The cell's number was read under a (%) header: the builder's `percent` field, an extra field of the cell
+    (read from model_extra: getattr on an absent extra field costs a raised AttributeError)."""
+    return bool((cell.model_extra or {}).get("percent", False))
+
+
 def printed(form: Form, path: str, value: float | int) -> Printed:
     cell = form.cells.get(path)
     stored = dec(value)
     if cell is not None:
-        parsed = parse_number(cell.text, percent_header=bool(getattr(cell, "percent", False)))
+        parsed = parse_number(cell.text, percent_header=read_as_percent(cell))
         if parsed.decimals is not None:
             decimals = parsed.decimals + (2 if parsed.percent else 0)
             return Printed(stored, decimals, parsed.percent, cell.text.strip(), cell.confidence)
