@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pdfplumber import table as plumber_table
 from pdfplumber.utils import cluster_objects, extract_text, filter_edges, obj_to_edges
 
-from formaudit.detect.cells import intersections_to_cells
+from formaudit.detect.cells import edges_to_intersections, intersections_to_cells, merge_edges
 from formaudit.detect.spill import spilled_text
 from formaudit.ingest.chars import UNREADABLE as _CID
 from formaudit.ingest.pdfium_reader import TextLayerPage
@@ -176,18 +176,26 @@ def vertical_edges_from_rules(horizontal_edges: Sequence[dict], chars: Sequence[
     return edges
 
 
-def crossings_of(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
-                 extra_horizontal: Sequence[dict] = (), settings: RuledTableSettings = RULED) -> dict:
-    """pdfplumber's chain on plain edges up to the crossings, as its TableFinder runs it with
-    table_settings() ("lines"): merge, drop the short, intersect. `vertical` replaces the drawn vertical
-    edges; `extra_horizontal` is added to the drawn horizontal ones (as explicit_horizontal_lines would be)."""
-    snap, join, prefilter = settings.snap_tolerance, settings.join_tolerance, settings.edge_min_length_prefilter
+def edges_to_merge(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
+                   extra_horizontal: Sequence[dict] = (), settings: RuledTableSettings = RULED) -> list[dict]:
+    """The edges pdfplumber's TableFinder merges with table_settings() ("lines"), vertical ones first:
+    the drawn ones long enough. `vertical` replaces the drawn vertical edges; `extra_horizontal` is
+    added to the drawn horizontal ones (as explicit_horizontal_lines would be)."""
+    prefilter = settings.edge_min_length_prefilter
     v = [e for d in vertical for e in obj_to_edges(d)] if vertical is not None else \
         filter_edges(edges, "v", min_length=prefilter)
     h = filter_edges(edges, "h", min_length=prefilter) + [e for d in extra_horizontal for e in obj_to_edges(d)]
-    merged = plumber_table.merge_edges(list(v) + h, snap, snap, join, join)
+    return list(v) + h
+
+
+def crossings_of(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
+                 extra_horizontal: Sequence[dict] = (), settings: RuledTableSettings = RULED) -> dict:
+    """pdfplumber's chain on plain edges up to the crossings, as its TableFinder runs it with
+    table_settings() ("lines"): merge, drop the short, intersect (cells.py does each step as pdfplumber does)."""
+    snap, join = settings.snap_tolerance, settings.join_tolerance
+    merged = merge_edges(edges_to_merge(edges, vertical, extra_horizontal, settings), snap, snap, join, join)
     merged = filter_edges(merged, min_length=settings.edge_min_length)
-    return plumber_table.edges_to_intersections(merged, settings.intersection_tolerance, settings.intersection_tolerance)
+    return edges_to_intersections(merged, settings.intersection_tolerance, settings.intersection_tolerance)
 
 
 def tables_from_edges(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
