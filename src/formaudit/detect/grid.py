@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 
 from pdfplumber import table as plumber_table
 from pdfplumber.utils import cluster_objects, extract_text, filter_edges, obj_to_edges
@@ -22,6 +23,7 @@ from formaudit.models import BBox, Grid, GridCell, PageContent, TextLine
 from formaudit.settings import DEFAULT, RuledTableSettings
 
 RULED = DEFAULT.ruled
+_TOP_X0, _X0 = itemgetter("top", "x0"), itemgetter("x0")
 
 
 def table_settings(settings: RuledTableSettings = RULED) -> dict:
@@ -53,6 +55,32 @@ def _index(boundaries: Sequence[float], value: float) -> int:
     return i
 
 
+def _cells_on_grid(page: int, boxes: Sequence[BBox], xs: list[float], ys: list[float]) -> tuple[list[GridCell], list[list[int | None]]]:
+    """The cells, top to bottom, on the grid's columns xs and rows ys, and which cell covers each
+    slot: slots[bisect_right(ys, y)][bisect_right(xs, x)] is the index of the cell at (x, y), the
+    first cell listed where two overlap (the rows and columns past the grid's sides hold none)."""
+    cells: list[GridCell] = []
+    slots: list[list[int | None]] = [[None] * (len(xs) + 1) for _ in range(len(ys) + 1)]
+    for box in sorted(boxes, key=lambda b: (round(b[1]), round(b[0]))):
+        c0, c1 = _index(xs, box[0]), _index(xs, box[2])
+        r0, r1 = _index(ys, box[1]), _index(ys, box[3])
+        if c1 <= c0 or r1 <= r0:
+            continue
+        for row in slots[r0 + 1:r1 + 1]:
+            for c in range(c0 + 1, c1 + 1):
+                if row[c] is None:
+                    row[c] = len(cells)
+        cells.append(GridCell(page, r0, c0, r1 - r0, c1 - c0, tuple(round(v, 2) for v in box), ""))
+    return cells, slots
+
+
+def _cell_at_centres(chars: Sequence[dict], xs: list[float], ys: list[float],
+                     slots: list[list[int | None]]) -> list[int | None]:
+    """The index of the cell under each character's centre (None outside the cells)."""
+    return [slots[bisect_right(ys, (ch["top"] + ch["bottom"]) / 2)][bisect_right(xs, (ch["x0"] + ch["x1"]) / 2)]
+            for ch in chars]
+
+
 def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], source: str = "pdfplumber",
                     settings: RuledTableSettings = RULED) -> Grid | None:
     """Cells (bounding boxes, merged ones included) -> a Grid with spans and text."""
@@ -60,36 +88,26 @@ def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], sou
         return None
     xs = cluster_positions([b[0] for b in boxes] + [b[2] for b in boxes], settings.boundary_tolerance)
     ys = cluster_positions([b[1] for b in boxes] + [b[3] for b in boxes], settings.boundary_tolerance)
-    cells: list[GridCell] = []
-    slot: dict[tuple[int, int], GridCell] = {}
-    for box in sorted(boxes, key=lambda b: (round(b[1]), round(b[0]))):
-        c0, c1 = _index(xs, box[0]), _index(xs, box[2])
-        r0, r1 = _index(ys, box[1]), _index(ys, box[3])
-        if c1 <= c0 or r1 <= r0:
-            continue
-        cell = GridCell(page, r0, c0, r1 - r0, c1 - c0, tuple(round(v, 2) for v in box), "")
-        cells.append(cell)
-        for r in range(r0, r1):
-            for c in range(c0, c1):
-                slot.setdefault((r, c), cell)
-    def cell_at(x: float, y: float) -> GridCell | None:
-        return slot.get((bisect_right(ys, y) - 1, bisect_right(xs, x) - 1))
-
+    cells, slots = _cells_on_grid(page, boxes, xs, ys)
     # the cell under each character's centre, once: the spill detector asks it of every character too
-    placed = {id(ch): cell_at((ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2) for ch in chars}
+    cell_at = _cell_at_centres(chars, xs, ys, slots)
     # a paragraph a spreadsheet drew past its cell belongs to its cell (OCR reads only what is visible)
-    owned = spilled_text(chars, lambda ch: placed[id(ch)]) if source != "ocr" else {}
-    chars_by_cell: dict[int, list[dict]] = {}
-    for ch in chars:
-        cell = owned.get(id(ch)) or placed[id(ch)]
-        if cell is not None:
-            chars_by_cell.setdefault(id(cell), []).append(ch)
-    for cell in cells:
-        held = chars_by_cell.get(id(cell), [])
-        cell.text = cell_text(held, settings)
-        # a text layer is certain; OCR characters carry the engine's confidence: a cell is as sure as its least sure
-        cell.confidence = min((ch.get("confidence", 1.0) for ch in held), default=1.0)
-        cell.repairs = [f"{ch['repaired_from']} -> {ch['text']}" for ch in held if "repaired_from" in ch]
+    if source != "ocr":
+        for i, owner in spilled_text(chars, cells, cell_at).items():
+            cell_at[i] = owner
+    held: list[list[dict]] = [[] for _ in cells]
+    for ch, c in zip(chars, cell_at):
+        if c is not None:
+            held[c].append(ch)
+    # a text layer's characters carry no confidence and need no repairs: not asked of each cell
+    certain = not any("confidence" in ch or "repaired_from" in ch for ch in chars)
+    for cell, own in zip(cells, held):
+        cell.text = cell_text(own, settings)
+        if certain:
+            continue
+        # OCR characters carry the engine's confidence: a cell is as sure as its least sure
+        cell.confidence = min((ch.get("confidence", 1.0) for ch in own), default=1.0)
+        cell.repairs = [f"{ch['repaired_from']} -> {ch['text']}" for ch in own if "repaired_from" in ch]
     bbox = (xs[0], ys[0], xs[-1], ys[-1])
     return Grid(page, bbox, xs, ys, cells, source)
 
@@ -104,14 +122,14 @@ def cell_text(chars: Sequence[dict], settings: RuledTableSettings = RULED) -> st
     if not chars:
         return ""
     lines: list[list[dict]] = []
-    for ch in sorted(chars, key=lambda c: (c["top"], c["x0"])):
+    for ch in sorted(chars, key=_TOP_X0):
         if lines and ch["top"] - lines[-1][0]["top"] <= line_tolerance:
             lines[-1].append(ch)
         else:
             lines.append([ch])
     out = []
     for line in lines:
-        line.sort(key=lambda c: c["x0"])
+        line.sort(key=_X0)
         parts = [line[0]["text"]]
         for prev, ch in zip(line, line[1:]):
             # OCR boxes leave gaps between characters of one word: there a space needs half a character's height
