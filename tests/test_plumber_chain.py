@@ -12,7 +12,7 @@ from pdfplumber.utils import filter_edges
 
 from conftest import fixture_pdfs
 from formaudit.detect import cells
-from formaudit.detect.grid import closing_edges, edges_to_merge, vertical_edges_from_rules
+from formaudit.detect.grid import _long_enough, closing_edges, edges_to_merge, vertical_edges_from_rules
 from formaudit.ingest.pdfium_reader import PdfiumReader
 from formaudit.settings import DEFAULT
 
@@ -61,10 +61,27 @@ def test_merged_edges_and_crossings_are_pdfplumbers_on_every_fixture_page(pdf):
         merged = cells.merge_edges(edges, snap, snap, join, join)
         _same(merged, plumber_table.merge_edges(edges, snap, snap, join, join))
         kept = filter_edges(merged, min_length=RULED.edge_min_length)
+        assert _long_enough(merged, RULED.edge_min_length) == kept
         ours = cells.edges_to_intersections(kept, tolerance, tolerance)
         theirs = plumber_table.edges_to_intersections(kept, tolerance, tolerance)
         assert list(ours) == list(theirs)
         assert ours == theirs
+        found = cells.intersections_to_cells(ours)
+        assert found == plumber_table.intersections_to_cells(ours)
+        assert cells.cells_to_tables(found) == plumber_table.cells_to_tables(found)
+
+
+def test_the_edges_kept_are_pdfplumbers():
+    for edges in _every_input(fixture_pdfs("text")[0]):
+        for orientation in ("v", "h", None):
+            for length in (0, 1, 3, 10):
+                assert _long_enough(edges, length, orientation) == filter_edges(edges, orientation, min_length=length)
+
+
+def test_tables_of_cells_are_pdfplumbers_when_a_cell_is_listed_twice():
+    boxes = [(0, 0, 10, 10), (50, 50, 60, 60), (10, 0, 20, 10), (0, 0, 10, 10), (60, 50, 70, 60), (20, 0, 30, 10)]
+    assert cells.cells_to_tables(boxes) == plumber_table.cells_to_tables(boxes)
+    assert cells.cells_to_tables(boxes[:3] + boxes[4:]) == plumber_table.cells_to_tables(boxes[:3] + boxes[4:])
 
 
 @pytest.mark.parametrize("tolerances", [(0, 0, 0, 0), (3, 0, 3, 0), (0, 3, 0, 3), (5, 5, 1, 1)])

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from operator import itemgetter
 
+from pdfplumber import table as plumber_table
 from pdfplumber.utils.geometry import bbox_getter
 
 Point = tuple[float, float]
@@ -167,34 +168,70 @@ def intersections_to_cells(intersections: Crossings) -> list[CellBox]:
     """pdfplumber.table.intersections_to_cells: every smallest rectangle whose four corners are
     crossings joined by shared edges, the same list. pdfplumber builds the sets of edge boxes of both
     points on every comparison and scans every later point for the points below and right of each;
-    here the sets are made once per point and the points are looked up by their column and row."""
+    here the sets are made once per point and the points are looked up by their column and row.
+
+    Two points in one column (one x) are joined when they share a vertical edge, two in one row
+    when they share a horizontal one (pdfplumber's edge_connects, which asks both of any two points)."""
     vertical = {p: set(map(bbox_getter, found["v"])) for p, found in intersections.items()}
     horizontal = {p: set(map(bbox_getter, found["h"])) for p, found in intersections.items()}
-
-    def connects(p1: Point, p2: Point) -> bool:
-        return (p1[0] == p2[0] and not vertical[p1].isdisjoint(vertical[p2])) or \
-               (p1[1] == p2[1] and not horizontal[p1].isdisjoint(horizontal[p2]))
-
     points = sorted(intersections)
-    # sorted by (x, y): the points after a point with its x are below it, top down; with its y, right of it
-    below_of: dict[float, list[Point]] = defaultdict(list)
-    right_of: dict[float, list[Point]] = defaultdict(list)
+    # sorted by (x, y): the points after a point in its column are below it, top down; in its row, right of it
+    columns: dict[float, list[Point]] = defaultdict(list)
+    rows: dict[float, list[Point]] = defaultdict(list)
+    place: dict[Point, tuple[int, int]] = {}
     for p in points:
-        below_of[p[0]].append(p)
-        right_of[p[1]].append(p)
+        place[p] = (len(columns[p[0]]), len(rows[p[1]]))
+        columns[p[0]].append(p)
+        rows[p[1]].append(p)
 
     def smallest_cell(pt: Point) -> CellBox | None:
-        column, row = below_of[pt[0]], right_of[pt[1]]
-        right = row[row.index(pt) + 1:]
-        for below_pt in column[column.index(pt) + 1:]:
-            if not connects(pt, below_pt):
+        in_column, in_row = place[pt]
+        down, across = vertical[pt], horizontal[pt]
+        right = rows[pt[1]][in_row + 1:]
+        for below_pt in columns[pt[0]][in_column + 1:]:
+            if down.isdisjoint(vertical[below_pt]):
                 continue
             for right_pt in right:
-                if not connects(pt, right_pt):
+                if across.isdisjoint(horizontal[right_pt]):
                     continue
                 corner = (right_pt[0], below_pt[1])
-                if corner in intersections and connects(corner, right_pt) and connects(corner, below_pt):
+                if corner in intersections and not vertical[corner].isdisjoint(vertical[right_pt]) \
+                        and not horizontal[corner].isdisjoint(horizontal[below_pt]):
                     return (pt[0], pt[1], corner[0], corner[1])
         return None
 
     return [cell for pt in points if (cell := smallest_cell(pt))]
+
+
+def cells_to_tables(cells: list[CellBox]) -> list[list[CellBox]]:
+    """pdfplumber.table.cells_to_tables: the cells grouped into tables of cells touching at a corner,
+    the same tables, each with its cells in the same order. pdfplumber passes over the cells left
+    until a pass adds none to the table it is growing, as here, but removes each cell it takes from
+    the list by value (list.remove) and counts every corner it shares; here the cells not taken
+    make the next pass's list. With a cell listed twice list.remove may take the other copy:
+    such a list is left to pdfplumber (intersections_to_cells lists each cell once, by its top-left)."""
+    if len(set(cells)) != len(cells):
+        return plumber_table.cells_to_tables(cells)
+    tables: list[list[CellBox]] = []
+    table: list[CellBox] = []
+    corners: set[Point] = set()
+    remaining = list(cells)
+    while remaining:
+        grown = len(table)
+        left = []
+        for cell in remaining:
+            x0, top, x1, bottom = cell
+            its_corners = ((x0, top), (x0, bottom), (x1, top), (x1, bottom))
+            if not table or not corners.isdisjoint(its_corners):
+                corners.update(its_corners)
+                table.append(cell)
+            else:
+                left.append(cell)
+        remaining = left
+        if len(table) == grown:
+            tables.append(table)
+            table, corners = [], set()
+    if table:
+        tables.append(table)
+    tables.sort(key=lambda t: min((c[1], c[0]) for c in t))
+    return [t for t in tables if len(t) > 1]

@@ -12,10 +12,9 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 
-from pdfplumber import table as plumber_table
-from pdfplumber.utils import cluster_objects, extract_text, filter_edges, obj_to_edges
+from pdfplumber.utils import cluster_objects, extract_text, obj_to_edges
 
-from formaudit.detect.cells import edges_to_intersections, intersections_to_cells, merge_edges
+from formaudit.detect.cells import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
 from formaudit.detect.spill import spilled_text
 from formaudit.ingest.chars import UNREADABLE as _CID
 from formaudit.ingest.pdfium_reader import TextLayerPage
@@ -59,18 +58,21 @@ def _cells_on_grid(page: int, boxes: Sequence[BBox], xs: list[float], ys: list[f
     """The cells, top to bottom, on the grid's columns xs and rows ys, and which cell covers each
     slot: slots[bisect_right(ys, y)][bisect_right(xs, x)] is the index of the cell at (x, y), the
     first cell listed where two overlap (the rows and columns past the grid's sides hold none)."""
+    # the cells share their sides: each distinct side is looked up once
+    column = {x: _index(xs, x) for b in boxes for x in (b[0], b[2])}
+    row = {y: _index(ys, y) for b in boxes for y in (b[1], b[3])}
     cells: list[GridCell] = []
     slots: list[list[int | None]] = [[None] * (len(xs) + 1) for _ in range(len(ys) + 1)]
-    for box in sorted(boxes, key=lambda b: (round(b[1]), round(b[0]))):
-        c0, c1 = _index(xs, box[0]), _index(xs, box[2])
-        r0, r1 = _index(ys, box[1]), _index(ys, box[3])
+    for x0, top, x1, bottom in sorted(boxes, key=lambda b: (round(b[1]), round(b[0]))):
+        c0, c1, r0, r1 = column[x0], column[x1], row[top], row[bottom]
         if c1 <= c0 or r1 <= r0:
             continue
-        for row in slots[r0 + 1:r1 + 1]:
+        for slot_row in slots[r0 + 1:r1 + 1]:
             for c in range(c0 + 1, c1 + 1):
-                if row[c] is None:
-                    row[c] = len(cells)
-        cells.append(GridCell(page, r0, c0, r1 - r0, c1 - c0, tuple(round(v, 2) for v in box), ""))
+                if slot_row[c] is None:
+                    slot_row[c] = len(cells)
+        bbox = (round(x0, 2), round(top, 2), round(x1, 2), round(bottom, 2))
+        cells.append(GridCell(page, r0, c0, r1 - r0, c1 - c0, bbox, ""))
     return cells, slots
 
 
@@ -194,16 +196,22 @@ def vertical_edges_from_rules(horizontal_edges: Sequence[dict], chars: Sequence[
     return edges
 
 
+def _long_enough(edges: Iterable[dict], min_length: float, orientation: str | None = None) -> list[dict]:
+    """pdfplumber's filter_edges(edges, orientation, min_length=min_length): the edges of that
+    orientation (any, if None) whose height (vertical) or width (other) is at least min_length."""
+    return [e for e in edges if (orientation is None or e["orientation"] == orientation)
+            and e["height" if e["orientation"] == "v" else "width"] >= min_length]
+
+
 def edges_to_merge(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
                    extra_horizontal: Sequence[dict] = (), settings: RuledTableSettings = RULED) -> list[dict]:
     """The edges pdfplumber's TableFinder merges with table_settings() ("lines"), vertical ones first:
     the drawn ones long enough. `vertical` replaces the drawn vertical edges; `extra_horizontal` is
     added to the drawn horizontal ones (as explicit_horizontal_lines would be)."""
     prefilter = settings.edge_min_length_prefilter
-    v = [e for d in vertical for e in obj_to_edges(d)] if vertical is not None else \
-        filter_edges(edges, "v", min_length=prefilter)
-    h = filter_edges(edges, "h", min_length=prefilter) + [e for d in extra_horizontal for e in obj_to_edges(d)]
-    return list(v) + h
+    v = [e for d in vertical for e in obj_to_edges(d)] if vertical is not None else _long_enough(edges, prefilter, "v")
+    h = _long_enough(edges, prefilter, "h") + [e for d in extra_horizontal for e in obj_to_edges(d)]
+    return v + h
 
 
 def crossings_of(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
@@ -212,7 +220,7 @@ def crossings_of(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
     table_settings() ("lines"): merge, drop the short, intersect (cells.py does each step as pdfplumber does)."""
     snap, join = settings.snap_tolerance, settings.join_tolerance
     merged = merge_edges(edges_to_merge(edges, vertical, extra_horizontal, settings), snap, snap, join, join)
-    merged = filter_edges(merged, min_length=settings.edge_min_length)
+    merged = _long_enough(merged, settings.edge_min_length)
     return edges_to_intersections(merged, settings.intersection_tolerance, settings.intersection_tolerance)
 
 
@@ -220,7 +228,7 @@ def tables_from_edges(edges: Sequence[dict], vertical: Sequence[dict] | None = N
                       extra_horizontal: Sequence[dict] = (), settings: RuledTableSettings = RULED) -> list[list[BBox]]:
     """The rest of pdfplumber's chain: the crossings' cells, grouped into tables."""
     cells = intersections_to_cells(crossings_of(edges, vertical, extra_horizontal, settings))
-    return [t for t in plumber_table.cells_to_tables(cells) if len(t) >= settings.min_cells]
+    return [t for t in cells_to_tables(cells) if len(t) >= settings.min_cells]
 
 
 def _covered(y: float, x0: float, x1: float, rules: Sequence[dict], tolerance: float) -> bool:
@@ -247,10 +255,11 @@ def closing_edges(edges: Sequence[dict], settings: RuledTableSettings = RULED) -
     if len(cluster_positions([e["top"] for e in rules if top <= e["top"] <= bottom], tolerance)) < settings.min_ruled_rows:
         return out  # a table drawn with vertical rules only (or a frame) is read from its text, not closed here
     # only the lowest and the highest ends: where a page break cuts the last or the first table
-    for end, y in (("top", min(e["top"] for e in verticals)), ("bottom", max(e["bottom"] for e in verticals))):
+    for end, y in (("top", top), ("bottom", bottom)):
         xs = cluster_positions([e["x0"] for e in verticals if abs(e[end] - y) <= tolerance], tolerance)
+        rules_there = [e for e in rules if abs(e["top"] - y) <= tolerance]  # (a form has hundreds of rule segments)
         for x0, x1 in zip(xs, xs[1:]):
-            if not _covered(y, x0, x1, rules, tolerance):
+            if not _covered(y, x0, x1, rules_there, tolerance):
                 out.append({"x0": x0, "x1": x1, "top": y, "bottom": y, "width": x1 - x0, "height": 0,
                             "orientation": "h", "object_type": "line"})
     return out
@@ -271,6 +280,22 @@ def _inside(ch: dict, bbox: BBox, pad: float = RULED.inside_pad) -> bool:
     return bbox[0] - pad <= cx <= bbox[2] + pad and bbox[1] - pad <= cy <= bbox[3] + pad
 
 
+def _outside(chars: Sequence[dict], bboxes: Sequence[BBox], pad: float = RULED.inside_pad) -> list[dict]:
+    """The characters not _inside any of the boxes (each character's centre computed once)."""
+    if not bboxes:
+        return list(chars)
+    padded = [(b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad) for b in bboxes]
+    out = []
+    for ch in chars:
+        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+        for left, top, right, bottom in padded:
+            if left <= cx <= right and top <= cy <= bottom:
+                break
+        else:
+            out.append(ch)
+    return out
+
+
 def read_page(page: TextLayerPage, *, cell_boxes: list[Sequence[BBox]] | None = None, source: str = "pdfplumber",
               settings: RuledTableSettings = RULED) -> PageContent:
     """One text-layer page -> its grids and the text around them.
@@ -283,7 +308,7 @@ def read_page(page: TextLayerPage, *, cell_boxes: list[Sequence[BBox]] | None = 
         cell_boxes = find_cell_boxes(page, settings)
     grids = [g for boxes in cell_boxes if (g := grid_from_cells(page.page_number, boxes, chars, source, settings))]
     grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
-    outside = [ch for ch in chars if not any(_inside(ch, g.bbox, settings.inside_pad) for g in grids)]
+    outside = _outside(chars, [g.bbox for g in grids], settings.inside_pad)
     unreadable = len(_CID.findall("".join(ch["text"] for ch in chars)))
     return PageContent(page.page_number, float(page.width), float(page.height), grids,
                        text_lines(page.page_number, outside, settings),
