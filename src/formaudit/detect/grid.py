@@ -23,7 +23,7 @@ from formaudit.models import BBox, Grid, GridCell, PageContent, TextLine
 from formaudit.settings import DEFAULT, RuledTableSettings
 
 RULED = DEFAULT.ruled
-_TOP_X0, _X0, _TEXT = itemgetter("top", "x0"), itemgetter("x0"), itemgetter("text")
+_TOP, _X0, _TEXT = itemgetter("top"), itemgetter("x0"), itemgetter("text")
 
 
 def table_settings(settings: RuledTableSettings = RULED) -> dict:
@@ -43,6 +43,12 @@ def cluster_positions(values: Iterable[float], tolerance: float = RULED.boundary
         else:
             groups.append([v])
     return [sum(g) / len(g) for g in groups]
+
+
+def _count_positions(values: Iterable[float], tolerance: float = RULED.boundary_tolerance) -> int:
+    """len(cluster_positions(values, tolerance)), without the means."""
+    ordered = sorted(values)
+    return sum(b - a > tolerance for a, b in zip(ordered, ordered[1:])) + 1 if ordered else 0
 
 
 def _index(boundaries: Sequence[float], value: float) -> int:
@@ -99,14 +105,15 @@ def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], sou
     if source != "ocr":
         for i, owner in spilled_text(chars, cells, cell_at).items():
             cell_at[i] = owner
+    # each cell's characters sorted by top, as cell_text sorts them: one sort of all, not one a cell
     held: list[list[dict]] = [[] for _ in cells]
-    for ch, c in zip(chars, cell_at):
-        if c is not None:
-            held[c].append(ch)
+    for i in sorted(range(len(chars)), key=list(map(_TOP, chars)).__getitem__):
+        if cell_at[i] is not None:
+            held[cell_at[i]].append(chars[i])
     # a text layer's characters carry no confidence and need no repairs: not asked of each cell
     certain = not any(map(contains, chars, repeat("confidence"))) and not any(map(contains, chars, repeat("repaired_from")))
     for cell, own in zip(cells, held):
-        cell.text = cell_text(own, settings)
+        cell.text = _text_of_ordered(own, settings)
         if certain:
             continue
         # OCR characters carry the engine's confidence: a cell is as sure as its least sure
@@ -122,11 +129,20 @@ def cell_text(chars: Sequence[dict], settings: RuledTableSettings = RULED) -> st
     The same reading as pdfplumber's extract_text(x_tolerance=space_gap, y_tolerance=line_tolerance)
     for upright text, without its general layout machinery (this runs for every cell).
     """
+    return _text_of_ordered(sorted(chars, key=_TOP), settings)
+
+
+def _text_of_ordered(ordered: Sequence[dict], settings: RuledTableSettings = RULED) -> str:
+    """cell_text of characters already sorted by their top (a stable sort: ties as given).
+
+    cell_text sorted by top alone, not (top, x0), reads the same: a line holds the same characters
+    (its members are decided by their tops), and its sort by x0 below leaves ties in the same order
+    (by top, then as given). A sort on float keys alone is twice as fast."""
     line_tolerance, space_gap = settings.line_tolerance, settings.space_gap
-    if not chars:
+    if not ordered:
         return ""
     lines: list[list[dict]] = []
-    for ch in sorted(chars, key=_TOP_X0):
+    for ch in ordered:
         if lines and ch["top"] - lines[-1][0]["top"] <= line_tolerance:
             lines[-1].append(ch)
         else:
@@ -202,8 +218,10 @@ def vertical_edges_from_rules(horizontal_edges: Sequence[dict], chars: Sequence[
 def _long_enough(edges: Iterable[dict], min_length: float, orientation: str | None = None) -> list[dict]:
     """pdfplumber's filter_edges(edges, orientation, min_length=min_length): the edges of that
     orientation (any, if None) whose height (vertical) or width (other) is at least min_length."""
-    return [e for e in edges if (orientation is None or e["orientation"] == orientation)
-            and e["height" if e["orientation"] == "v" else "width"] >= min_length]
+    if orientation is None:
+        return [e for e in edges if e["height" if e["orientation"] == "v" else "width"] >= min_length]
+    length = "height" if orientation == "v" else "width"
+    return [e for e in edges if e["orientation"] == orientation and e[length] >= min_length]
 
 
 def edges_to_merge(edges: Sequence[dict], vertical: Sequence[dict] | None = None,
@@ -254,8 +272,8 @@ def closing_edges(edges: Sequence[dict], settings: RuledTableSettings = RULED) -
     out: list[dict] = []
     if not verticals:
         return out
-    top, bottom = min(e["top"] for e in verticals), max(e["bottom"] for e in verticals)
-    if len(cluster_positions([e["top"] for e in rules if top <= e["top"] <= bottom], tolerance)) < settings.min_ruled_rows:
+    top, bottom = min(map(_TOP, verticals)), max(map(itemgetter("bottom"), verticals))
+    if _count_positions([e["top"] for e in rules if top <= e["top"] <= bottom], tolerance) < settings.min_ruled_rows:
         return out  # a table drawn with vertical rules only (or a frame) is read from its text, not closed here
     # only the lowest and the highest ends: where a page break cuts the last or the first table
     for end, y in (("top", top), ("bottom", bottom)):
@@ -271,8 +289,10 @@ def closing_edges(edges: Sequence[dict], settings: RuledTableSettings = RULED) -
 def find_cell_boxes(page: TextLayerPage, settings: RuledTableSettings = RULED) -> list[Sequence[BBox]]:
     """Cells of each ruled table: drawn rules first; with horizontal rules only, rules implied by their ends."""
     tables = tables_from_edges(page.edges, extra_horizontal=closing_edges(page.edges, settings), settings=settings)
+    if tables:
+        return tables
     horizontal = page.horizontal_edges
-    if tables or len(horizontal) < settings.min_rules_for_columns:
+    if len(horizontal) < settings.min_rules_for_columns:
         return tables
     return tables_from_edges(page.edges, vertical=vertical_edges_from_rules(horizontal, page.chars, settings),
                              settings=settings)
