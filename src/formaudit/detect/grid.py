@@ -84,23 +84,32 @@ def _cells_on_grid(page: int, boxes: Sequence[BBox], xs: list[float], ys: list[f
     return cells, slots
 
 
-def _cell_at_centres(chars: Sequence[dict], xs: list[float], ys: list[float],
+Centres = tuple[list[float], list[float]]  # the characters' centres: their x, their y
+
+
+def _centres(chars: Sequence[dict]) -> Centres:
+    """Each character's centre, as _inside computes it."""
+    return [(ch["x0"] + ch["x1"]) / 2 for ch in chars], [(ch["top"] + ch["bottom"]) / 2 for ch in chars]
+
+
+def _cell_at_centres(centres: Centres, xs: list[float], ys: list[float],
                      slots: list[list[int | None]]) -> list[int | None]:
     """The index of the cell under each character's centre (None outside the cells)."""
-    return [slots[bisect_right(ys, (ch["top"] + ch["bottom"]) / 2)][bisect_right(xs, (ch["x0"] + ch["x1"]) / 2)]
-            for ch in chars]
+    return [slots[bisect_right(ys, cy)][bisect_right(xs, cx)] for cx, cy in zip(*centres)]
 
 
 def grid_from_cells(page: int, boxes: Sequence[BBox], chars: Sequence[dict], source: str = "pdfplumber",
-                    settings: RuledTableSettings = RULED) -> Grid | None:
-    """Cells (bounding boxes, merged ones included) -> a Grid with spans and text."""
+                    settings: RuledTableSettings = RULED, *, centres: Centres | None = None) -> Grid | None:
+    """Cells (bounding boxes, merged ones included) -> a Grid with spans and text.
+
+    centres are _centres(chars) where the caller has them (read_page: for all its grids and the text around)."""
     if len(boxes) < settings.min_cells:
         return None
     xs = cluster_positions([b[0] for b in boxes] + [b[2] for b in boxes], settings.boundary_tolerance)
     ys = cluster_positions([b[1] for b in boxes] + [b[3] for b in boxes], settings.boundary_tolerance)
     cells, slots = _cells_on_grid(page, boxes, xs, ys)
     # the cell under each character's centre, once: the spill detector asks it of every character too
-    cell_at = _cell_at_centres(chars, xs, ys, slots)
+    cell_at = _cell_at_centres(centres if centres is not None else _centres(chars), xs, ys, slots)
     # a paragraph a spreadsheet drew past its cell belongs to its cell (OCR reads only what is visible)
     if source != "ocr":
         for i, owner in spilled_text(chars, cells, cell_at).items():
@@ -303,14 +312,13 @@ def _inside(ch: dict, bbox: BBox, pad: float = RULED.inside_pad) -> bool:
     return bbox[0] - pad <= cx <= bbox[2] + pad and bbox[1] - pad <= cy <= bbox[3] + pad
 
 
-def _outside(chars: Sequence[dict], bboxes: Sequence[BBox], pad: float = RULED.inside_pad) -> list[dict]:
-    """The characters not _inside any of the boxes (each character's centre computed once)."""
+def _outside(chars: Sequence[dict], centres: Centres, bboxes: Sequence[BBox], pad: float = RULED.inside_pad) -> list[dict]:
+    """The characters not _inside any of the boxes."""
     if not bboxes:
         return list(chars)
     padded = [(b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad) for b in bboxes]
     out = []
-    for ch in chars:
-        cx, cy = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+    for ch, cx, cy in zip(chars, *centres):
         for left, top, right, bottom in padded:
             if left <= cx <= right and top <= cy <= bottom:
                 break
@@ -329,9 +337,11 @@ def read_page(page: TextLayerPage, *, cell_boxes: list[Sequence[BBox]] | None = 
     chars = [ch for ch in page.chars if ch.get("text", "").strip()]
     if cell_boxes is None:
         cell_boxes = find_cell_boxes(page, settings)
-    grids = [g for boxes in cell_boxes if (g := grid_from_cells(page.page_number, boxes, chars, source, settings))]
+    centres = _centres(chars)
+    grids = [g for boxes in cell_boxes
+             if (g := grid_from_cells(page.page_number, boxes, chars, source, settings, centres=centres))]
     grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
-    outside = _outside(chars, [g.bbox for g in grids], settings.inside_pad)
+    outside = _outside(chars, centres, [g.bbox for g in grids], settings.inside_pad)
     unreadable = len(_CID.findall("".join(map(_TEXT, chars))))
     return PageContent(page.page_number, float(page.width), float(page.height), grids,
                        text_lines(page.page_number, outside, settings),
