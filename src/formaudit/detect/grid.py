@@ -148,14 +148,16 @@ def _text_of_ordered(ordered: Sequence[dict], settings: RuledTableSettings = RUL
     (its members are decided by their tops), and its sort by x0 below leaves ties in the same order
     (by top, then as given). A sort on float keys alone is twice as fast."""
     line_tolerance, space_gap = settings.line_tolerance, settings.space_gap
-    if not ordered:
-        return ""
+    if len(ordered) < 2:
+        return ordered[0]["text"].strip() if ordered else ""
     lines: list[list[dict]] = []
+    line_top = 0.0
     for ch in ordered:
-        if lines and ch["top"] - lines[-1][0]["top"] <= line_tolerance:
+        if lines and ch["top"] - line_top <= line_tolerance:
             lines[-1].append(ch)
         else:
             lines.append([ch])
+            line_top = ch["top"]
     out = []
     for line in lines:
         line.sort(key=_X0)
