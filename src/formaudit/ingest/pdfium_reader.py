@@ -24,9 +24,9 @@ import pypdfium2.raw as pdfium_c
 
 from formaudit.ingest import pdfium_calls as calls
 from formaudit.ingest.pdfium_paths import (
-    COORD_DIGITS,
     SCALE_DIGITS,
     Matrix,
+    Written,
     apply,
     page_matrix,
     read_edges,
@@ -74,10 +74,8 @@ class _Run:
     ex: float  # … and horizontally
     upright: bool
     descent: float  # per unit of font size (negative below the baseline)
-
-    @property
-    def size(self) -> float:
-        return self.em if self.upright else max(self.ex, self.em)
+    size: float = 0.0  # pdfminer's: em, or the larger of ex and em for a glyph not upright (set by _new_run)
+    drop: float = 0.0  # descent * em: from the baseline down to the box's bottom (set by _new_run)
 
 
 def _font_metrics(font) -> tuple[str, float]:
@@ -130,6 +128,7 @@ def _chars_of(textpage, to_page: Matrix) -> list[dict]:
     matrix = pdfium_c.FS_MATRIX()  # a run's text matrix, written here by each _run_of
     matrix_at = ctypes.addressof(matrix)
     a, _, _, d, e, f = to_page
+    rounded = Written()  # a page repeats its baselines, columns and advances
     unrotated = to_page[1] == 0.0 and to_page[2] == 0.0 and d < 0  # the common case, computed without corners
     chars: list[dict] = []
     index = 0
@@ -148,14 +147,14 @@ def _chars_of(textpage, to_page: Matrix) -> list[dict]:
             run = runs[key] = _run_of(textpage, tp, index, key, metrics, shared, matrix, matrix_at)
         get_origin(tp, index, ox_at, oy_at)
         get_loose(tp, index, loose_at)
-        x, y = round(ox.value, COORD_DIGITS), round(oy.value, COORD_DIGITS)
+        x, y = rounded[ox.value], rounded[oy.value]
         em = run.em
         # PDFium's loose box runs from the origin one advance along. Where PDFium replaced the font's code point
         # (a Kangxi radical by its ideograph) it gives the glyph's ink box instead: such characters are CJK
         # ideographs, one em wide.
         left = loose.left
-        advance = round(loose.right - left, COORD_DIGITS) if abs(left - x) <= LOOSE_BOX_SLACK else run.ex
-        bottom_y = y + run.descent * em
+        advance = rounded[loose.right - left] if abs(left - x) <= LOOSE_BOX_SLACK else run.ex
+        bottom_y = y + run.drop
         if unrotated:
             x0, x1 = a * x + e, a * (x + advance) + e
             if x1 < x0:
@@ -208,7 +207,8 @@ def _new_run(fontname: str, descent: float, render_mode: int, font_size: float,
     a, b, c, d = scale
     em = font_size * (c * c + d * d) ** 0.5
     ex = font_size * (a * a + b * b) ** 0.5
-    return _Run(fontname, render_mode, em, ex, a * d > 0 and b * c <= 0, descent)
+    upright = a * d > 0 and b * c <= 0
+    return _Run(fontname, render_mode, em, ex, upright, descent, em if upright else max(ex, em), descent * em)
 
 
 # ---------------------------------------------------------------- a page
