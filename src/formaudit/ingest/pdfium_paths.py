@@ -108,6 +108,7 @@ class _Out:
         self.matrix_at = ctypes.addressof(self.matrix)
         self.bounds_at = [ctypes.addressof(v) for v in self.bounds]
         self.x_at, self.y_at = ctypes.addressof(self.x), ctypes.addressof(self.y)
+        self.font_missing: dict[int, bool] = {}  # by font address: not embedded in the file (see _font_missing)
         self.written = Written()  # the page's coordinates, each rounded once
         self.clip_boxes: dict[tuple, tuple[float, float, float, float]] = {}  # a clip path's box on the page, by its points
 
@@ -128,10 +129,17 @@ def _walk(parent: int, count_fn, get_fn, outer: Matrix, to_page: Matrix, edges: 
             images += 1
             continue
         if kind == text_kind:
-            calls.object_bounds(obj, *out.bounds_at)
-            left, bottom, right, top = (v.value for v in bounds)
-            if right - left < 0.01 and top - bottom < 0.01 and _font_missing(obj):
-                blank_texts.add(obj)
+            # a Chromium page draws each glyph as a text object: their fonts are asked once each, and only an
+            # object in a font the file does not embed has its bounds read
+            font = calls.text_object_font(obj)
+            missing = out.font_missing.get(font)
+            if missing is None:
+                missing = out.font_missing[font] = _font_missing(obj)
+            if missing:
+                calls.object_bounds(obj, *out.bounds_at)
+                left, bottom, right, top = (v.value for v in bounds)
+                if right - left < 0.01 and top - bottom < 0.01:
+                    blank_texts.add(obj)
             continue
         if kind != path_kind and kind != form_kind:
             continue
