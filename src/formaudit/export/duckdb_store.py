@@ -31,6 +31,7 @@ class Store:
         self.con = connect(path, read_only=False)
         for stmt in create_statements():
             self.con.execute(stmt)
+        self._held: set[str] | None = None  # documents with rows here (read at the first write): only those are replaced
 
     def close(self) -> None:
         self.con.close()
@@ -54,9 +55,12 @@ class Store:
     def write_document(self, rows: dict[str, list[dict]]) -> None:
         """Replace one document's rows (and link its path) in a single transaction."""
         sha = rows["documents"][0]["sha256"]
+        if self._held is None:
+            self._held = self.processed()
         self.con.execute("BEGIN TRANSACTION")
         try:
-            self._delete_document(sha)
+            if sha in self._held:  # five deletes cost a fifth of a new document's write
+                self._delete_document(sha)
             for name in ("documents", *DOCUMENT_TABLES):
                 if rows[name]:
                     self._insert(name, rows[name])
@@ -66,6 +70,7 @@ class Store:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+        self._held.add(sha)
 
     def link_files(self, files: list[tuple[str, str, int]]) -> None:
         """Point each (path, sha256, size) at its document, in one transaction."""
@@ -86,6 +91,8 @@ class Store:
             self.con.execute("BEGIN TRANSACTION")
             self._delete_document(sha)
             self.con.execute("COMMIT")
+            if self._held is not None:
+                self._held.discard(sha)
         return len(orphans)
 
     def _delete_document(self, sha: str) -> None:
