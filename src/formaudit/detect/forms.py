@@ -13,8 +13,8 @@ from formaudit.vocabulary import label_key, vocabulary
 
 
 def _is_total_row(row: Row) -> bool:
-    total = vocabulary().total  # Vocabulary.is_total, asked of every cell of every row
-    return any(label_key(c.text) in total for c in row.cells)
+    is_total = vocabulary().is_total  # the vocabulary looked up once per row, not per cell
+    return any(is_total(c.text) for c in row.cells)
 
 
 def _has_indicator_header(row: Row) -> bool:
@@ -64,8 +64,6 @@ def _kind_of(rows: list[Row]) -> str:
 def _untitled(rows: list[Row]) -> bool:
     """A table that is a form by its structure alone: the indicator header and a total row."""
     return any(_has_indicator_header(r) for r in rows) and any(_is_total_row(r) for r in rows)
-
-
 
 
 def find_forms(pages: list[PageContent]) -> list[FormBlock]:

@@ -52,10 +52,6 @@ class Store:
         return record_from(self.con, path)
 
     # ------------------------------------------------------------ writing
-    def write_document(self, rows: dict[str, list[dict]]) -> None:
-        """Replace one document's rows (and link its path) in a single transaction."""
-        self.write_documents([rows])
-
     def write_documents(self, documents: list[dict[str, list[dict]]]) -> None:
         """Replace the rows of several documents (each a different one) in a single transaction: whole documents
         or none. A transaction costs about 20 ms whatever it holds: a batch writes its documents a group at a time."""

@@ -18,6 +18,7 @@ import numpy as np
 import pypdfium2
 
 from formaudit.ingest.chars import fold_text
+from formaudit.ingest.pdfium_calls import address
 from formaudit.settings import DEFAULT, PageScanSettings
 
 PAGE_SCAN = DEFAULT.page_scan
@@ -209,10 +210,6 @@ def covered_share(doc: pypdfium2.PdfDocument, page: pypdfium2.PdfPage, textpage:
 Box = tuple[float, float, float, float]  # left, bottom, right, top in PDF user space (PDFium's page space)
 
 
-def _address(handle) -> int:
-    return ctypes.cast(handle, ctypes.c_void_p).value or 0
-
-
 def _bounds(obj) -> Box:
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     pypdfium2.raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
@@ -247,7 +244,7 @@ def _picture_drawn_last(page: pypdfium2.PdfPage, settings: PageScanSettings) -> 
         obj = get_object(page.raw, index)
         if get_type(obj) == image and _covers_page(page, bounds := _bounds(obj), settings):
             after = [(o, get_type(o)) for o in (get_object(page.raw, k) for k in range(index + 1, count))]
-            return obj, bounds, _DrawnAfter(frozenset(_address(o) for o, kind in after if kind == raw.FPDF_PAGEOBJ_TEXT),
+            return obj, bounds, _DrawnAfter(frozenset(address(o) for o, kind in after if kind == raw.FPDF_PAGEOBJ_TEXT),
                                             tuple(_bounds(o) for o, kind in after if kind == raw.FPDF_PAGEOBJ_FORM))
     return None
 
@@ -267,7 +264,7 @@ def _share_under(textpage: pypdfium2.PdfTextPage, picture: Box, after: _DrawnAft
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
 
     def under(index: int, text_object) -> bool:
-        if _address(text_object) in after.texts:
+        if address(text_object) in after.texts:
             return False
         raw.FPDFText_GetCharBox(textpage.raw, index, left, right, bottom, top)
         x, y = (left.value + right.value) / 2, (bottom.value + top.value) / 2
